@@ -1,0 +1,81 @@
+package bus
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Stream and consumer names.
+const (
+	StreamEvents   = "NUDGE_EVENTS"
+	SubjectsEvents = "nudge.events.>"
+	ConsumerIngest = "ingest"
+)
+
+// Topology is what Provision creates.
+type Topology struct {
+	// Replicas for every stream: 1 in dev mode, 3 for a production cluster.
+	Replicas int
+	// EventsMaxAge bounds how long accepted events stay on the stream after
+	// being applied (the store keeps the durable record).
+	EventsMaxAge time.Duration
+	// DuplicateWindow is how long JetStream remembers event ids. The store
+	// dedupes forever; this window stops repeats before they cost a write.
+	DuplicateWindow time.Duration
+}
+
+// DefaultTopology returns the production defaults for the given replica count.
+func DefaultTopology(replicas int) Topology {
+	return Topology{Replicas: replicas, EventsMaxAge: 30 * 24 * time.Hour, DuplicateWindow: 24 * time.Hour}
+}
+
+// StreamConfigs returns the stream configurations for t.
+func (t Topology) StreamConfigs() []jetstream.StreamConfig {
+	return []jetstream.StreamConfig{{
+		Name:        StreamEvents,
+		Description: "Events accepted by nudge (CloudEvents JSON, Nats-Msg-Id = event id)",
+		Subjects:    []string{SubjectsEvents},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    t.Replicas,
+		MaxAge:      t.EventsMaxAge,
+		Duplicates:  t.DuplicateWindow,
+		Discard:     jetstream.DiscardOld,
+	}}
+}
+
+// ConsumerConfigs returns the durable consumers per stream.
+func (t Topology) ConsumerConfigs() map[string][]jetstream.ConsumerConfig {
+	return map[string][]jetstream.ConsumerConfig{
+		StreamEvents: {{
+			Durable:       ConsumerIngest,
+			Description:   "Applies events to the store (clients, consent, sessions, groups)",
+			FilterSubject: SubjectsEvents,
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			DeliverPolicy: jetstream.DeliverAllPolicy,
+			AckWait:       30 * time.Second,
+			MaxDeliver:    20,
+			MaxAckPending: 1000,
+			Replicas:      t.Replicas,
+		}},
+	}
+}
+
+// Provision creates or updates every stream and consumer; running it again
+// with the same topology changes nothing.
+func Provision(ctx context.Context, js jetstream.JetStream, t Topology) error {
+	for _, sc := range t.StreamConfigs() {
+		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
+			return fmt.Errorf("bus: provisioning stream %s: %w", sc.Name, err)
+		}
+		for _, cc := range t.ConsumerConfigs()[sc.Name] {
+			if _, err := js.CreateOrUpdateConsumer(ctx, sc.Name, cc); err != nil {
+				return fmt.Errorf("bus: provisioning consumer %s/%s: %w", sc.Name, cc.Durable, err)
+			}
+		}
+	}
+	return nil
+}
