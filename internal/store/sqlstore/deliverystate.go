@@ -1,0 +1,85 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/nudgehq/nudge/internal/store"
+)
+
+// UpdateDelivery moves a delivery forward inside one transaction that locks
+// the row, so a provider callback racing the sender cannot move it back
+// (a late "sent" after "delivered" is ignored). See [advance] for the rules.
+func (s *Store) UpdateDelivery(ctx context.Context, id string, u store.DeliveryUpdate) (store.Delivery, error) {
+	if err := required("delivery id", id); err != nil {
+		return store.Delivery{}, err
+	}
+	if u.State != "" && store.DeliveryStateRank(u.State) < 0 {
+		return store.Delivery{}, invalid("unknown delivery state %q", u.State)
+	}
+	var out store.Delivery
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		cur, err := s.deliveryBy(ctx, tx, "id", id, s.dialect.ForUpdate)
+		if err != nil {
+			return err
+		}
+		next, changed := advance(cur, u)
+		if !changed {
+			out = cur
+			return nil
+		}
+		next.UpdatedAt = s.nowUTC()
+		_, err = tx.ExecContext(ctx, s.rebind(`
+			UPDATE deliveries SET state = ?, reason = ?, provider_id = ?, attempts = ?, updated_at = ?
+			WHERE id = ?`),
+			string(next.State), next.Reason, next.ProviderID, next.Attempts, s.bindTime(next.UpdatedAt), id)
+		if err != nil {
+			return fmt.Errorf("writing delivery %s: %w", id, err)
+		}
+		out = next
+		return nil
+	})
+	if err != nil {
+		return store.Delivery{}, fmt.Errorf("updating delivery %s to %q: %w", id, u.State, err)
+	}
+	return out, nil
+}
+
+// advance applies u to cur and reports whether anything changed.
+//
+//   - A higher-ranked state moves the delivery and overwrites Reason and
+//     ProviderID with the update's non-empty values.
+//   - The same state (or no state) only fills Reason and ProviderID that
+//     are still empty: a repeated "sent" callback may carry the provider id
+//     the crashed sender never stored, but must not rewrite history.
+//   - A lower-ranked state, or a different state of the same rank (one
+//     terminal state after another), changes nothing at all.
+//
+// Attempt increments Attempts whenever the update is not refused.
+func advance(cur store.Delivery, u store.DeliveryUpdate) (store.Delivery, bool) {
+	next := cur
+	switch {
+	case u.State == "" || u.State == cur.State:
+		if next.Reason == "" {
+			next.Reason = u.Reason
+		}
+		if next.ProviderID == "" {
+			next.ProviderID = u.ProviderID
+		}
+	case store.DeliveryStateRank(u.State) > store.DeliveryStateRank(cur.State):
+		next.State = u.State
+		if u.Reason != "" {
+			next.Reason = u.Reason
+		}
+		if u.ProviderID != "" {
+			next.ProviderID = u.ProviderID
+		}
+	default:
+		return cur, false
+	}
+	if u.Attempt {
+		next.Attempts++
+	}
+	return next, next != cur
+}

@@ -1,0 +1,40 @@
+package sqlstore
+
+import (
+	"fmt"
+
+	"github.com/nudgehq/nudge/internal/store"
+)
+
+// invalid builds an error matching store.ErrInvalid.
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{store.ErrInvalid}, args...)...)
+}
+
+// required fails for the first empty value; pairs are name, value.
+func required(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] == "" {
+			return invalid("%s is empty", pairs[i])
+		}
+	}
+	return nil
+}
+
+func validChannel(ch string) error {
+	switch ch {
+	case store.ChannelSMS, store.ChannelEmail:
+		return nil
+	}
+	return invalid("unknown channel %q", ch)
+}
+
+// validPurpose is strict on purpose: a revoke recorded under a misspelt
+// purpose would silently leave the real consent active.
+func validPurpose(p string) error {
+	switch p {
+	case store.PurposeReminders, store.PurposeEncouragement, store.PurposeJournal, store.PurposeAnnouncements:
+		return nil
+	}
+	return invalid("unknown purpose %q", p)
+}
