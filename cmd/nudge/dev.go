@@ -1,0 +1,100 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/nudgehq/nudge/internal/app"
+	"github.com/nudgehq/nudge/internal/bus"
+)
+
+type devCmd struct {
+	DataDir    string `help:"Where dev mode keeps its NATS file store, SQLite database and API token." default:"./.nudge" type:"path"`
+	HTTP       string `help:"HTTP listen address for the API and console." default:"127.0.0.1:8080"`
+	NATSListen string `name:"nats-listen" help:"Also accept NATS clients on this address (e.g. 127.0.0.1:4223). Off by default so dev never fights over port 4222." placeholder:"ADDR"`
+	APIToken   string `help:"API token; generated and saved in the data dir when empty."`
+	NoMigrate  bool   `help:"Do not apply database migrations at start."`
+}
+
+func (d *devCmd) Run(g *globals) error {
+	if err := os.MkdirAll(d.DataDir, 0o700); err != nil {
+		return fmt.Errorf("creating data dir: %w", err)
+	}
+	token, saved, err := devToken(d.DataDir, d.APIToken)
+	if err != nil {
+		return err
+	}
+	dbPath := filepath.Join(d.DataDir, "nudge.db")
+	jsDir := filepath.Join(d.DataDir, "jetstream")
+	cfg := app.Config{
+		Mode:         "dev",
+		HTTPAddr:     d.HTTP,
+		APIToken:     token,
+		EmbeddedNATS: &bus.EmbeddedConfig{StoreDir: jsDir, ListenAddr: d.NATSListen, SyncAlways: true},
+		Topology:     bus.DefaultTopology(1),
+		OpenStore:    openSQLite(dbPath, !d.NoMigrate),
+		Logger:       g.logger,
+		Out:          g.stdout,
+		Banner: func(w io.Writer, addr string) {
+			natsLine := "embedded, in-process only (add --nats-listen ADDR for outside clients)"
+			if d.NATSListen != "" {
+				natsLine = "embedded, also listening on nats://" + d.NATSListen
+			}
+			tokenNote := "from --api-token / NUDGE_API_TOKEN"
+			if saved != "" {
+				tokenNote = "saved in " + saved
+			}
+			fmt.Fprintf(w, `
+nudge dev is running
+
+  NATS JetStream  %s
+                  file store %s
+  store           SQLite %s
+  HTTP API        http://%s/v1/
+  console         http://%s/
+  API token       %s
+                  (%s)
+
+Try it (in another terminal, from this directory):
+
+  go run ./cmd/nudge publish --server http://%s --token %s client.upserted --data '{"client_id":"c_1","first_name":"Ada","timezone":"America/New_York","phone":"+14155550123"}'
+  curl -s -H 'Authorization: Bearer %s' http://%s/v1/clients/c_1
+
+Ctrl-C stops nudge; everything is kept in %s.
+`, natsLine, jsDir, dbPath, addr, addr, token, tokenNote, addr, token, token, addr, d.DataDir)
+		},
+	}
+	return app.Run(g.ctx, cfg)
+}
+
+// devToken returns the API token for dev mode: the given one, or the one
+// saved in dataDir, or a new random one that it saves there (0600).
+func devToken(dataDir, given string) (token, savedPath string, err error) {
+	if given != "" {
+		return given, "", nil
+	}
+	path := filepath.Join(dataDir, "api-token")
+	b, err := os.ReadFile(path)
+	if err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b)), path, nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", "", fmt.Errorf("reading API token: %w", err)
+	}
+	raw := make([]byte, 24)
+	if _, err := rand.Read(raw); err != nil {
+		return "", "", err
+	}
+	token = "ndg_" + base64.RawURLEncoding.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+		return "", "", fmt.Errorf("saving API token: %w", err)
+	}
+	return token, path, nil
+}

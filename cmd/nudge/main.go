@@ -1,0 +1,63 @@
+// Command nudge runs the nudge notification platform.
+//
+//	nudge dev       everything in one process, zero setup
+//	nudge serve     production: external NATS, Postgres, real providers
+//	nudge publish   send events (one, or a JSONL file)
+//	nudge migrate   apply or inspect database migrations
+//
+// Every flag can also be set through an environment variable: --api-token
+// is NUDGE_API_TOKEN, --database-url is NUDGE_DATABASE_URL, and so on.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+type cli struct {
+	Dev     devCmd     `cmd:"" help:"Run everything in one process: embedded NATS JetStream, SQLite, fake Twilio/SendGrid."`
+	Serve   serveCmd   `cmd:"" help:"Run against an external NATS cluster, Postgres and the real providers."`
+	Publish publishCmd `cmd:"" help:"Publish events to a running nudge over its HTTP API."`
+	Migrate migrateCmd `cmd:"" help:"Apply or inspect database migrations."`
+	Version versionCmd `cmd:"" help:"Print the version."`
+
+	LogLevel  string `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error"`
+	LogFormat string `help:"Log format: text or json." default:"text" enum:"text,json"`
+}
+
+type versionCmd struct{}
+
+func (versionCmd) Run(g *globals) error {
+	fmt.Fprintln(g.stdout, "nudge", version)
+	return nil
+}
+
+func main() {
+	var c cli
+	kctx := kong.Parse(&c,
+		kong.Name("nudge"),
+		kong.Description("Kind, careful notifications and reminders for therapy practices."),
+		kong.DefaultEnvars("NUDGE"),
+		kong.UsageOnError(),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+	)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	g := &globals{ctx: ctx, stdout: os.Stdout, stderr: os.Stderr, logger: newLogger(os.Stderr, c.LogLevel, c.LogFormat)}
+	err := kctx.Run(g)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "nudge:", err)
+		if ec, ok := err.(interface{ ExitCode() int }); ok {
+			os.Exit(ec.ExitCode())
+		}
+		os.Exit(1)
+	}
+}

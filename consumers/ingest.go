@@ -1,0 +1,84 @@
+package consumers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/publishers"
+)
+
+// ReasonNotHandledHere is recorded for event types that other consumers act
+// on (journal nudges, announcements): ingest keeps their record only.
+const ReasonNotHandledHere = "recorded_only"
+
+// Ingest applies catalogue events to the store.
+type Ingest struct {
+	Store  store.Store
+	Logger *slog.Logger
+}
+
+// Handle is a Handler for the NUDGE_EVENTS ingest consumer.
+func (in *Ingest) Handle(ctx context.Context, msg jetstream.Msg) error {
+	ev, err := publishers.Parse(msg.Data())
+	if err != nil {
+		// Intake validates before publishing, so this is a producer that
+		// wrote to the stream directly. Redelivery cannot fix it.
+		return Permanent(fmt.Errorf("invalid event on %s: %w", msg.Subject(), err))
+	}
+	res, err := in.Apply(ctx, ev)
+	if err != nil {
+		return err
+	}
+	if in.Logger != nil {
+		in.Logger.Debug("event ingested", "event_id", ev.ID, "type", ev.Type, "applied", res.Applied, "reason", res.Reason)
+	}
+	return nil
+}
+
+// Apply applies one validated event. It is idempotent: the store records the
+// event id in the same transaction as the change.
+func (in *Ingest) Apply(ctx context.Context, ev publishers.Event) (store.Result, error) {
+	ref := store.EventRef{ID: ev.ID, Type: ev.Type, Source: ev.Source, Time: ev.Time}
+	data, err := ev.DecodeData()
+	if err != nil {
+		return store.Result{}, Permanent(fmt.Errorf("decoding %s data: %w", ev.Type, err))
+	}
+	var res store.Result
+	switch d := data.(type) {
+	case publishers.ClientUpserted:
+		res, err = in.Store.ApplyClientUpsert(ctx, ref, store.Client{
+			ID: d.ClientID, FirstName: d.FirstName, Timezone: d.Timezone, Phone: d.Phone,
+			Email: d.Email, Locale: d.Locale, PreferredChannel: d.PreferredChannel,
+		})
+	case publishers.ConsentChanged:
+		action := store.ConsentGranted
+		if ev.Type == publishers.TypeConsentRevoked {
+			action = store.ConsentRevoked
+		}
+		res, err = in.Store.AppendConsent(ctx, ref, store.ConsentEntry{
+			ClientID: d.ClientID, Channel: d.Channel, Purpose: d.Purpose, Action: action,
+			Source: d.Source, WordingVersion: d.WordingVersion, EventID: ev.ID, OccurredAt: ev.Time,
+		})
+	case publishers.SessionBooked:
+		res, err = in.Store.ApplySessionBooked(ctx, ref, store.Session{
+			ID: d.SessionID, ClientID: d.ClientID, StartsAt: d.StartsAt, DurationMin: d.DurationMin,
+			ClinicianDisplayName: d.ClinicianDisplayName, LocationKind: d.LocationKind,
+		})
+	case publishers.SessionRescheduled:
+		res, err = in.Store.ApplySessionRescheduled(ctx, ref, d.SessionID, d.StartsAt)
+	case publishers.SessionCancelled:
+		res, err = in.Store.ApplySessionCancelled(ctx, ref, d.SessionID, d.Reason)
+	case publishers.GroupMembership:
+		res, err = in.Store.ApplyGroupMembership(ctx, ref, d.GroupID, d.ClientID, ev.Type == publishers.TypeGroupMemberAdded)
+	default:
+		res, err = in.Store.RecordEvent(ctx, ref, ReasonNotHandledHere)
+	}
+	if err != nil {
+		return store.Result{}, fmt.Errorf("applying %s %s: %w", ev.Type, ev.ID, err)
+	}
+	return res, nil
+}

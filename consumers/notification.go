@@ -1,0 +1,99 @@
+package consumers
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nudgehq/nudge/internal/store"
+)
+
+// PurposeReplies marks transactional replies to a client's own inbound
+// message (HELP, the one STOP confirmation, crisis help, C/R
+// acknowledgements). They answer the client, so they need no marketing
+// consent; they still respect an opt-out, except the opt-out confirmation
+// itself and crisis help, which always go.
+const PurposeReplies = "replies"
+
+// Notification is one due message on NUDGE_NOTIFY: the decision that
+// something should reach a client, before the checks that may still stop it
+// (consent, suppression, freshness, quiet hours, cadence) and the send.
+type Notification struct {
+	// Key is the idempotency key of the logical notification, e.g.
+	// "reminder:S1:v2:48h:sms". The deliveries ledger holds one row per key:
+	// a key is sent at most once, whatever is redelivered or repeated.
+	Key      string `json:"key"`
+	ClientID string `json:"client_id,omitempty"`
+	Channel  string `json:"channel"`
+	Purpose  string `json:"purpose"`
+	// Kind is the template kind: reminder, encouragement, help, crisis …
+	Kind string `json:"kind"`
+	// Vars are the template variables beyond the ones the deliverer adds
+	// (FirstName, PracticeName, OptOutLine, EmergencyFooter …).
+	Vars map[string]any `json:"vars,omitempty"`
+	// To overrides the client's address: replies to an inbound number that
+	// belongs to no known client.
+	To string `json:"to,omitempty"`
+	// Locale for replies without a client; otherwise the client's locale.
+	Locale string `json:"locale,omitempty"`
+	// SessionID and SessionVersion tie a reminder to the session state it
+	// was decided for; a different version at send time means it is stale.
+	SessionID      string    `json:"session_id,omitempty"`
+	SessionVersion int       `json:"session_version,omitempty"`
+	SessionStarts  time.Time `json:"session_starts,omitzero"`
+	// NotAfter is the expiry: past it the notification is skipped, never
+	// sent late (a reminder after a long outage).
+	NotAfter time.Time `json:"not_after,omitzero"`
+	// Urgent notifications ignore quiet hours and cadence (crisis help,
+	// opt-out confirmations).
+	Urgent bool `json:"urgent,omitempty"`
+}
+
+// Validate checks the fields every notification needs.
+func (n Notification) Validate() error {
+	var errs []error
+	if n.Key == "" {
+		errs = append(errs, errors.New("key is required"))
+	}
+	if n.Channel != store.ChannelSMS && n.Channel != store.ChannelEmail {
+		errs = append(errs, fmt.Errorf("channel %q is not sms or email", n.Channel))
+	}
+	if n.Kind == "" {
+		errs = append(errs, errors.New("kind is required"))
+	}
+	if n.Purpose == "" {
+		errs = append(errs, errors.New("purpose is required"))
+	}
+	if n.ClientID == "" && n.To == "" {
+		errs = append(errs, errors.New("client_id or to is required"))
+	}
+	return errors.Join(errs...)
+}
+
+// SubjectNotify is where due notifications are published, per channel.
+func SubjectNotify(channel string) string { return "nudge.notify." + channel }
+
+// SubjectDeferred is the schedule subject of a deferred notification: one
+// schedule per key, so deferring again replaces the previous schedule.
+func SubjectDeferred(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "nudge.schedule.deferred." + hex.EncodeToString(sum[:12])
+}
+
+// Marshal encodes n for the bus.
+func (n Notification) Marshal() ([]byte, error) { return json.Marshal(n) }
+
+// DecodeNotification parses and validates a bus message.
+func DecodeNotification(b []byte) (Notification, error) {
+	var n Notification
+	if err := json.Unmarshal(b, &n); err != nil {
+		return n, fmt.Errorf("decoding notification: %w", err)
+	}
+	if err := n.Validate(); err != nil {
+		return n, fmt.Errorf("invalid notification %q: %w", n.Key, err)
+	}
+	return n, nil
+}

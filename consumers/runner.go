@@ -1,0 +1,110 @@
+package consumers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Handler processes one message. Return nil to ack, an error wrapped with
+// Permanent to terminate the message (it can never succeed), or any other
+// error to have it redelivered after a backoff.
+type Handler func(ctx context.Context, msg jetstream.Msg) error
+
+type permanentError struct{ err error }
+
+func (e permanentError) Error() string { return e.err.Error() }
+func (e permanentError) Unwrap() error { return e.err }
+
+// Permanent marks err as one that redelivery cannot fix.
+func Permanent(err error) error { return permanentError{err} }
+
+// IsPermanent reports whether err was marked with Permanent.
+func IsPermanent(err error) bool {
+	var p permanentError
+	return errors.As(err, &p)
+}
+
+// Backoff returns the redelivery delay after the n-th failed delivery
+// (n ≥ 1): 1s, 2s, 4s … capped at 5 minutes. Nak ignores the consumer's
+// BackOff list, so the delay travels with NakWithDelay.
+func Backoff(n uint64) time.Duration {
+	if n < 1 {
+		n = 1
+	}
+	if n > 9 {
+		return 5 * time.Minute
+	}
+	d := time.Second << (n - 1)
+	return min(d, 5*time.Minute)
+}
+
+// Runner consumes one durable consumer with a handler.
+type Runner struct {
+	Name    string // for logs
+	Handler Handler
+	Logger  *slog.Logger
+	// HandleTimeout bounds one handler call; default 20s (below AckWait).
+	HandleTimeout time.Duration
+}
+
+// Start begins consuming. The returned stop function drains: it stops
+// fetching, lets the handler finish the messages already buffered, and
+// returns when the consumer has fully stopped or ctx is done.
+func (r Runner) Start(ctx context.Context, c jetstream.Consumer) (stop func(context.Context) error, err error) {
+	if r.Logger == nil {
+		r.Logger = slog.New(slog.DiscardHandler)
+	}
+	if r.HandleTimeout <= 0 {
+		r.HandleTimeout = 20 * time.Second
+	}
+	// The handler's context is not ctx: a shutdown must let the message in
+	// hand finish and be acked rather than abandon it half-applied.
+	base := context.WithoutCancel(ctx)
+	cc, err := c.Consume(func(msg jetstream.Msg) {
+		hctx, cancel := context.WithTimeout(base, r.HandleTimeout)
+		defer cancel()
+		r.handle(hctx, msg)
+	}, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		r.Logger.Warn("consumer error", "consumer", r.Name, "err", err)
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("starting consumer %s: %w", r.Name, err)
+	}
+	return func(ctx context.Context) error {
+		cc.Drain()
+		select {
+		case <-cc.Closed():
+			return nil
+		case <-ctx.Done():
+			cc.Stop()
+			return fmt.Errorf("draining consumer %s: %w", r.Name, ctx.Err())
+		}
+	}, nil
+}
+
+func (r Runner) handle(ctx context.Context, msg jetstream.Msg) {
+	err := r.Handler(ctx, msg)
+	switch {
+	case err == nil:
+		if aerr := msg.DoubleAck(ctx); aerr != nil {
+			// The work is done and idempotent; a redelivery will be a no-op.
+			r.Logger.Warn("ack failed", "consumer", r.Name, "subject", msg.Subject(), "err", aerr)
+		}
+	case IsPermanent(err):
+		r.Logger.Error("message terminated", "consumer", r.Name, "subject", msg.Subject(), "err", err)
+		_ = msg.TermWithReason(err.Error())
+	default:
+		var n uint64 = 1
+		if md, merr := msg.Metadata(); merr == nil {
+			n = md.NumDelivered
+		}
+		delay := Backoff(n)
+		r.Logger.Warn("message will be retried", "consumer", r.Name, "subject", msg.Subject(), "delivery", n, "retry_in", delay, "err", err)
+		_ = msg.NakWithDelay(delay)
+	}
+}

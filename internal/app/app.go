@@ -1,0 +1,160 @@
+// Package app wires nudge together: bus, store, consumers and HTTP server.
+// `nudge dev` and `nudge serve` both call Run; dev mode only swaps in the
+// embedded parts (NATS server, SQLite, fake providers), so dev runs the
+// production code path.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/nudgehq/nudge/consumers"
+	"github.com/nudgehq/nudge/internal/bus"
+	"github.com/nudgehq/nudge/internal/httpapi"
+	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/publishers"
+)
+
+// Config is everything Run needs. Exactly one of EmbeddedNATS and NATS is
+// used: EmbeddedNATS when it is not nil.
+type Config struct {
+	Mode string // "dev" or "serve": shown in logs and the console
+
+	HTTPAddr string
+	APIToken string
+
+	EmbeddedNATS *bus.EmbeddedConfig
+	NATS         bus.ExternalConfig
+	Topology     bus.Topology
+
+	// OpenStore opens (and, unless told otherwise, migrates) the store.
+	OpenStore func(ctx context.Context) (store.Store, error)
+
+	Logger *slog.Logger
+	// Banner, when set, is written once everything is up (dev mode's
+	// "what started, your token, try this" text). It receives the bound
+	// HTTP address.
+	Banner func(w io.Writer, httpAddr string)
+	Out    io.Writer
+
+	// ShutdownTimeout bounds the graceful stop; default 10s.
+	ShutdownTimeout time.Duration
+}
+
+// Run starts nudge and blocks until ctx is cancelled, then shuts down in
+// order: stop intake (HTTP), drain consumers, close the bus, close the store.
+func Run(ctx context.Context, cfg Config) (err error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 10 * time.Second
+	}
+	var closers []func() // run in reverse on return
+	defer func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}()
+
+	// Bus.
+	var nc *nats.Conn
+	var ns *server.Server
+	if cfg.EmbeddedNATS != nil {
+		ns, err = bus.StartEmbedded(*cfg.EmbeddedNATS)
+		if err != nil {
+			return err
+		}
+		closers = append(closers, func() { ns.Shutdown(); ns.WaitForShutdown() })
+		nc, err = bus.ConnectEmbedded(ns, "nudge-"+cfg.Mode)
+	} else {
+		nc, err = bus.Connect(cfg.NATS)
+	}
+	if err != nil {
+		return err
+	}
+	closers = append(closers, nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("opening jetstream: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err = bus.Provision(pctx, js, cfg.Topology)
+	cancel()
+	if err != nil {
+		return err
+	}
+
+	// Store.
+	st, err := cfg.OpenStore(ctx)
+	if err != nil {
+		return err
+	}
+	closers = append(closers, func() { _ = st.Close() })
+
+	// Consumers.
+	ingest := &consumers.Ingest{Store: st, Logger: log}
+	ic, err := js.Consumer(ctx, bus.StreamEvents, bus.ConsumerIngest)
+	if err != nil {
+		return fmt.Errorf("opening ingest consumer: %w", err)
+	}
+	stopIngest, err := consumers.Runner{Name: bus.ConsumerIngest, Handler: ingest.Handle, Logger: log}.Start(ctx, ic)
+	if err != nil {
+		return err
+	}
+
+	// HTTP.
+	api := httpapi.New(httpapi.Config{
+		Store:     st,
+		Publisher: publishers.NewPublisher(js),
+		APIToken:  cfg.APIToken,
+		Logger:    log,
+		Mode:      cfg.Mode,
+		Ready: func(ctx context.Context) error {
+			if !nc.IsConnected() {
+				return errors.New("nats not connected")
+			}
+			return st.Ping(ctx)
+		},
+	})
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		_ = stopIngest(context.Background())
+		return fmt.Errorf("listening on %s: %w", cfg.HTTPAddr, err)
+	}
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	srvErr := make(chan error, 1)
+	go func() { srvErr <- srv.Serve(ln) }()
+	log.Info("nudge started", "mode", cfg.Mode, "http", ln.Addr().String())
+	if cfg.Banner != nil && cfg.Out != nil {
+		cfg.Banner(cfg.Out, ln.Addr().String())
+	}
+
+	select {
+	case <-ctx.Done():
+	case err = <-srvErr:
+		err = fmt.Errorf("http server: %w", err)
+	}
+
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if serr := srv.Shutdown(sctx); serr != nil {
+		log.Warn("http shutdown", "err", serr)
+	}
+	if serr := stopIngest(sctx); serr != nil {
+		log.Warn("consumer drain", "err", serr)
+	}
+	return err
+}

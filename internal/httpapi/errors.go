@@ -1,0 +1,36 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// apiError is the one shape every error response has: a stable machine code,
+// the HTTP status, a sentence for people and, where it helps, a hint.
+type apiError struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Hint    string `json:"hint,omitempty"`
+}
+
+var (
+	errUnauthorized = apiError{http.StatusUnauthorized, "unauthorized", "missing or invalid API token", "send Authorization: Bearer <token>; `nudge dev` prints the token at start"}
+	errTooLarge     = apiError{http.StatusRequestEntityTooLarge, "body_too_large", "request body is larger than the limit", "split the batch into smaller requests"}
+	errNotFound     = apiError{http.StatusNotFound, "not_found", "no such resource", ""}
+	errBadJSON      = apiError{http.StatusBadRequest, "malformed_json", "request body is not valid JSON", "send one CloudEvents JSON object or an array of them"}
+	errInternal     = apiError{http.StatusInternalServerError, "internal", "internal error; the request may be retried", ""}
+	errUnavailable  = apiError{http.StatusServiceUnavailable, "unavailable", "event bus unavailable; nothing was accepted", "retry with the same event ids: repeats are stored once"}
+)
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, e apiError) {
+	writeJSON(w, e.Status, map[string]any{"error": e})
+}

@@ -1,0 +1,112 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/publishers"
+)
+
+type acceptedEvent struct {
+	ID        string `json:"id"`
+	Type      string `json:"type"`
+	Duplicate bool   `json:"duplicate"`
+}
+
+type rejectedEvent struct {
+	Index  int                     `json:"index"`
+	ID     string                  `json:"id,omitempty"`
+	Errors []publishers.FieldError `json:"errors"`
+}
+
+// postEvents accepts one CloudEvent or a JSON array of them. The batch is
+// all or nothing at validation: if any event is invalid, none is published
+// and the response lists every problem of every event. Published events are
+// acknowledged by JetStream (PubAck) before the 202 is sent, so an accepted
+// event is durable.
+func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			e := errTooLarge
+			e.Message = fmt.Sprintf("request body is larger than %d bytes", s.cfg.MaxBodyBytes)
+			writeError(w, e)
+			return
+		}
+		writeError(w, apiError{http.StatusBadRequest, "unreadable_body", "could not read request body: " + err.Error(), ""})
+		return
+	}
+	events, perEvent, err := publishers.ParseBatch(raw)
+	if err != nil {
+		e := errBadJSON
+		e.Message = err.Error()
+		writeError(w, e)
+		return
+	}
+	if len(events) == 0 {
+		writeError(w, apiError{http.StatusBadRequest, "empty_batch", "the array holds no events", ""})
+		return
+	}
+	var rejected []rejectedEvent
+	for i, perr := range perEvent {
+		if perr == nil {
+			continue
+		}
+		re := rejectedEvent{Index: i, ID: events[i].ID}
+		var ve *publishers.ValidationError
+		if errors.As(perr, &ve) {
+			re.Errors = ve.Fields
+		} else {
+			re.Errors = []publishers.FieldError{{Code: "invalid", Message: perr.Error()}}
+		}
+		rejected = append(rejected, re)
+	}
+	if len(rejected) > 0 {
+		writeJSON(w, http.StatusBadRequest, map[string]any{
+			"error": apiError{
+				Code:    "invalid_events",
+				Message: fmt.Sprintf("%d of %d events are invalid; nothing was accepted", len(rejected), len(events)),
+				Hint:    "fix the fields listed per event and send the batch again",
+			},
+			"events": rejected,
+		})
+		return
+	}
+
+	accepted := make([]acceptedEvent, 0, len(events))
+	for i, ev := range events {
+		res, err := s.cfg.Publisher.Publish(r.Context(), ev)
+		if err != nil {
+			s.cfg.Logger.Error("publishing event", "event_id", ev.ID, "type", ev.Type, "err", err)
+			pending := make([]string, 0, len(events)-i)
+			for _, rest := range events[i:] {
+				pending = append(pending, rest.ID)
+			}
+			writeJSON(w, errUnavailable.Status, map[string]any{
+				"error":        errUnavailable,
+				"accepted":     accepted,
+				"not_accepted": pending,
+			})
+			return
+		}
+		accepted = append(accepted, acceptedEvent{ID: ev.ID, Type: ev.Type, Duplicate: res.Duplicate})
+	}
+	s.audit(r, "events.accepted", "", fmt.Sprintf(`{"count":%d}`, len(accepted)))
+	writeJSON(w, http.StatusAccepted, map[string]any{"accepted": accepted})
+}
+
+func (s *Server) audit(r *http.Request, action, target, detail string) {
+	err := s.cfg.Store.AppendAudit(r.Context(), store.AuditEntry{
+		Actor:  "api-token",
+		Action: action,
+		Target: target,
+		Detail: detail,
+	})
+	if err != nil {
+		s.cfg.Logger.Warn("writing audit log", "action", action, "err", err)
+	}
+}

@@ -1,0 +1,169 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/nudgehq/nudge/internal/store"
+)
+
+type clientView struct {
+	ID               string        `json:"id"`
+	FirstName        string        `json:"first_name"`
+	Timezone         string        `json:"timezone"`
+	Phone            string        `json:"phone,omitempty"`
+	Email            string        `json:"email,omitempty"`
+	Locale           string        `json:"locale,omitempty"`
+	PreferredChannel string        `json:"preferred_channel,omitempty"`
+	UpdatedAt        time.Time     `json:"updated_at"`
+	CreatedAt        time.Time     `json:"created_at"`
+	Consents         []consentView `json:"consents"`
+}
+
+type consentView struct {
+	Channel        string    `json:"channel"`
+	Purpose        string    `json:"purpose"`
+	Active         bool      `json:"active"`
+	Source         string    `json:"source"`
+	WordingVersion string    `json:"wording_version,omitempty"`
+	Since          time.Time `json:"since"`
+}
+
+type sessionView struct {
+	ID                   string    `json:"id"`
+	ClientID             string    `json:"client_id"`
+	State                string    `json:"state"`
+	Version              int       `json:"version"`
+	StartsAt             time.Time `json:"starts_at"`
+	DurationMin          int       `json:"duration_min,omitempty"`
+	ClinicianDisplayName string    `json:"clinician_display_name,omitempty"`
+	LocationKind         string    `json:"location_kind,omitempty"`
+	CancelReason         string    `json:"cancel_reason,omitempty"`
+	UpdatedAt            time.Time `json:"updated_at"`
+}
+
+type deliveryView struct {
+	ID             string    `json:"id"`
+	IdempotencyKey string    `json:"idempotency_key"`
+	ClientID       string    `json:"client_id"`
+	Channel        string    `json:"channel"`
+	Purpose        string    `json:"purpose"`
+	Template       string    `json:"template,omitempty"`
+	State          string    `json:"state"`
+	Reason         string    `json:"reason,omitempty"`
+	ProviderID     string    `json:"provider_id,omitempty"`
+	SessionID      string    `json:"session_id,omitempty"`
+	SessionVersion int       `json:"session_version,omitempty"`
+	Attempts       int       `json:"attempts"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+// storeError maps store errors to API errors: not found is 404, anything
+// else is a 500 that is logged (never echoed: it may carry SQL).
+func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, errNotFound)
+		return
+	}
+	s.cfg.Logger.Error("store", "path", r.URL.Path, "err", err)
+	writeError(w, errInternal)
+}
+
+func (s *Server) getClient(w http.ResponseWriter, r *http.Request) {
+	c, err := s.cfg.Store.GetClient(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	consents, err := s.cfg.Store.Consents(r.Context(), c.ID)
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	v := clientView{
+		ID: c.ID, FirstName: c.FirstName, Timezone: c.Timezone, Phone: c.Phone, Email: c.Email,
+		Locale: c.Locale, PreferredChannel: c.PreferredChannel, UpdatedAt: c.UpdatedAt, CreatedAt: c.CreatedAt,
+		Consents: make([]consentView, 0, len(consents)),
+	}
+	for _, cs := range consents {
+		v.Consents = append(v.Consents, consentView{cs.Channel, cs.Purpose, cs.Active, cs.Source, cs.WordingVersion, cs.Since})
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
+	ss, err := s.cfg.Store.GetSession(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sessionView{
+		ID: ss.ID, ClientID: ss.ClientID, State: string(ss.Status), Version: ss.Version, StartsAt: ss.StartsAt,
+		DurationMin: ss.DurationMin, ClinicianDisplayName: ss.ClinicianDisplayName, LocationKind: ss.LocationKind,
+		CancelReason: ss.CancelReason, UpdatedAt: ss.UpdatedAt,
+	})
+}
+
+func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := store.DeliveryFilter{ClientID: q.Get("client_id"), SessionID: q.Get("session_id"), State: store.DeliveryState(q.Get("state"))}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 1000 {
+			writeError(w, apiError{http.StatusBadRequest, "invalid_limit", "limit must be a whole number from 1 to 1000", ""})
+			return
+		}
+		f.Limit = n
+	}
+	rows, err := s.cfg.Store.ListDeliveries(r.Context(), f)
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	out := make([]deliveryView, 0, len(rows))
+	for _, d := range rows {
+		out = append(out, deliveryView{
+			ID: d.ID, IdempotencyKey: d.IdempotencyKey, ClientID: d.ClientID, Channel: d.Channel, Purpose: d.Purpose,
+			Template: d.Template, State: string(d.State), Reason: d.Reason, ProviderID: d.ProviderID,
+			SessionID: d.SessionID, SessionVersion: d.SessionVersion, Attempts: d.Attempts,
+			CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+		})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deliveries": out})
+}
+
+func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
+	ev, err := s.cfg.Store.GetEvent(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"id": ev.ID, "type": ev.Type, "source": ev.Source, "time": ev.Time,
+		"applied": ev.Applied, "reason": ev.Reason, "applied_at": ev.AppliedAt,
+	})
+}
+
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
+	entries, err := s.cfg.Store.ListAudit(r.Context(), 100)
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	type view struct {
+		Seq    int64     `json:"seq"`
+		At     time.Time `json:"at"`
+		Actor  string    `json:"actor"`
+		Action string    `json:"action"`
+		Target string    `json:"target,omitempty"`
+		Detail string    `json:"detail,omitempty"`
+	}
+	out := make([]view, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, view{e.Seq, e.At, e.Actor, e.Action, e.Target, e.Detail})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"audit": out})
+}

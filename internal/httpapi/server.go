@@ -1,0 +1,107 @@
+// Package httpapi is nudge's HTTP surface: event intake (POST /v1/events),
+// the read API, health checks and the staff console.
+//
+// Every /v1 route needs `Authorization: Bearer <token>`. Errors share one
+// JSON shape: {"error": {"code", "message", "hint"}}.
+package httpapi
+
+import (
+	"context"
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/publishers"
+)
+
+// DefaultMaxBodyBytes bounds POST /v1/events bodies (1 MiB: thousands of events).
+const DefaultMaxBodyBytes = 1 << 20
+
+// EventPublisher is the part of publishers.Publisher the API needs.
+type EventPublisher interface {
+	Publish(ctx context.Context, e publishers.Event) (publishers.PublishResult, error)
+}
+
+// Config wires the API to the rest of nudge.
+type Config struct {
+	Store     store.Store
+	Publisher EventPublisher
+	// APIToken authenticates API callers and the console. Required.
+	APIToken string
+	// MaxBodyBytes bounds event intake bodies; 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// Ready reports whether the bus and store are usable (for /readyz).
+	Ready  func(ctx context.Context) error
+	Logger *slog.Logger
+	// Extra routes mounted as they are (dev outbox, webhooks), keyed by pattern.
+	Extra map[string]http.Handler
+	// Mode is shown by the console ("dev" or "serve").
+	Mode string
+}
+
+// Server serves the HTTP API.
+type Server struct {
+	cfg Config
+	mux *http.ServeMux
+}
+
+// New returns a server for cfg.
+func New(cfg Config) *Server {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	s.mux.Handle("POST /v1/events", s.auth(http.HandlerFunc(s.postEvents)))
+	s.mux.Handle("GET /v1/events/{id}", s.auth(http.HandlerFunc(s.getEvent)))
+	s.mux.Handle("GET /v1/clients/{id}", s.auth(http.HandlerFunc(s.getClient)))
+	s.mux.Handle("GET /v1/sessions/{id}", s.auth(http.HandlerFunc(s.getSession)))
+	s.mux.Handle("GET /v1/deliveries", s.auth(http.HandlerFunc(s.listDeliveries)))
+	s.mux.Handle("GET /v1/audit", s.auth(http.HandlerFunc(s.listAudit)))
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.HandleFunc("GET /{$}", s.console)
+	for pattern, h := range s.cfg.Extra {
+		s.mux.Handle(pattern, h)
+	}
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mux.ServeHTTP(w, r)
+}
+
+// auth rejects requests without the API token. The comparison is constant
+// time so the token cannot be guessed byte by byte.
+func (s *Server) auth(next http.Handler) http.Handler {
+	want := []byte(s.cfg.APIToken)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || len(want) == 0 || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), want) != 1 {
+			writeError(w, errUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(r.Context()); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
