@@ -1,0 +1,128 @@
+package publishers
+
+import (
+	"math"
+	"strings"
+)
+
+// The data rules of each event type, named in the catalogue (data.go). Every
+// accessor runs unconditionally, even after an earlier field failed, because
+// the fields a rule asks for are the type's known fields: anything else in
+// the data is reported as unknown.
+
+var (
+	channels  = []string{ChannelSMS, ChannelEmail}
+	purposes  = []string{PurposeReminders, PurposeEncouragement, PurposeJournal, PurposeAnnouncements}
+	locations = []string{LocationInPerson, LocationTelehealth}
+	statuses  = []string{DeliveryPending, DeliverySending, DeliverySent, DeliveryDelivered, DeliveryFailed, DeliverySkipped, DeliveryUndelivered}
+)
+
+func validateClientUpserted(r *dataReader) {
+	r.id("client_id", true)
+	r.text("first_name", true, MaxFirstNameLength, false)
+	r.timezone("timezone")
+	r.phone("phone")
+	r.email("email")
+	r.locale("locale")
+	r.enum("preferred_channel", false, channels...)
+}
+
+func validateConsentChanged(r *dataReader) {
+	r.id("client_id", true)
+	r.enum("channel", true, channels...)
+	r.enum("purpose", true, purposes...)
+	r.text("source", true, 200, false)
+	r.text("wording_version", false, 100, false)
+}
+
+func validateSessionBooked(r *dataReader) {
+	r.id("session_id", true)
+	r.id("client_id", true)
+	r.timestamp("starts_at", true)
+	r.integer("duration_min", 1, 24*60, " minutes")
+	r.text("clinician_display_name", false, 100, false)
+	r.enum("location_kind", false, locations...)
+}
+
+func validateSessionRescheduled(r *dataReader) {
+	r.id("session_id", true)
+	r.timestamp("starts_at", true)
+}
+
+func validateSessionCancelled(r *dataReader) {
+	r.id("session_id", true)
+	r.text("reason", false, 500, true)
+}
+
+func validateJournalDayMissed(r *dataReader) {
+	r.id("client_id", true)
+	r.date("date")
+	r.integer("missed_days_in_row", 0, math.MaxInt32, "")
+}
+
+func validateGroupMembership(r *dataReader) {
+	r.id("group_id", true)
+	r.id("client_id", true)
+}
+
+func validateAnnouncementRequested(r *dataReader) {
+	r.id("announcement_id", true)
+	r.id("group_id", true)
+	template := r.id("template", false)
+	body := r.text("body", false, MaxBodyLength, true)
+	r.text("requested_by", true, 200, false)
+	r.enumList("channels", channels...)
+
+	// Exactly one of the two: a template is pre-approved wording, a body is
+	// staff's own; with both, nudge would have to guess which one staff meant.
+	hasTemplate, hasBody := template != "", strings.TrimSpace(body) != ""
+	switch {
+	case hasTemplate && hasBody:
+		r.p.add("data", CodeInvalidValue, "give either data.template or data.body, not both")
+	case !hasTemplate && !hasBody && !r.p.has("data.template") && !r.p.has("data.body"):
+		r.p.add("data", CodeRequired, "one of data.template (a named template) or data.body (free text) is required")
+	}
+}
+
+func validateSessionConfirmed(r *dataReader) {
+	r.id("session_id", true)
+	r.id("client_id", true)
+	r.enum("channel", true, channels...)
+	r.timestamp("confirmed_at", true)
+}
+
+func validateSessionRescheduleRequested(r *dataReader) {
+	r.id("session_id", true)
+	r.id("client_id", true)
+	r.enum("channel", true, channels...)
+	r.timestamp("requested_at", true)
+}
+
+func validateDeliveryStatusChanged(r *dataReader) {
+	r.id("delivery_id", true)
+	r.id("client_id", true)
+	r.enum("channel", true, channels...)
+	r.enum("purpose", true, purposes...)
+	r.enum("status", true, statuses...)
+	r.text("reason", false, 500, false)
+	r.id("provider_id", false)
+	r.id("session_id", false)
+	r.id("announcement_id", false)
+	r.timestamp("occurred_at", true)
+}
+
+func validateClientOptedOut(r *dataReader) {
+	r.id("client_id", true)
+	r.enum("channel", true, channels...)
+	r.text("source", true, 100, false)
+	r.text("keyword", false, 50, false)
+	r.timestamp("occurred_at", true)
+}
+
+func validateSafetyCrisisReply(r *dataReader) {
+	r.id("client_id", true)
+	r.enum("channel", true, channels...)
+	r.id("inbound_message_id", true)
+	r.timestamp("received_at", true)
+	r.boolean("auto_reply_sent")
+}
