@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/nudgehq/nudge/internal/failpoint"
 )
 
 // Handler processes one message. Return nil to ack, an error wrapped with
@@ -94,6 +96,8 @@ func (r Runner) handle(ctx context.Context, msg jetstream.Msg) {
 		if aerr := msg.DoubleAck(ctx); aerr != nil {
 			// The work is done and idempotent; a redelivery will be a no-op.
 			r.Logger.Warn("ack failed", "consumer", r.Name, "subject", msg.Subject(), "err", aerr)
+		} else {
+			failpoint.Hit(r.Name + ".after_ack")
 		}
 	case IsPermanent(err):
 		r.Logger.Error("message terminated", "consumer", r.Name, "subject", msg.Subject(), "err", err)
@@ -104,6 +108,10 @@ func (r Runner) handle(ctx context.Context, msg jetstream.Msg) {
 			n = md.NumDelivered
 		}
 		delay := Backoff(n)
+		var re retryError
+		if errors.As(err, &re) && re.after > delay {
+			delay = re.after
+		}
 		r.Logger.Warn("message will be retried", "consumer", r.Name, "subject", msg.Subject(), "delivery", n, "retry_in", delay, "err", err)
 		_ = msg.NakWithDelay(delay)
 	}

@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/nudgehq/nudge/consumers"
 	"github.com/nudgehq/nudge/internal/app"
 	"github.com/nudgehq/nudge/internal/bus"
+	"github.com/nudgehq/nudge/internal/pacing"
 )
 
 type devCmd struct {
@@ -21,6 +24,13 @@ type devCmd struct {
 	NATSListen string `name:"nats-listen" help:"Also accept NATS clients on this address (e.g. 127.0.0.1:4223). Off by default so dev never fights over port 4222." placeholder:"ADDR"`
 	APIToken   string `help:"API token; generated and saved in the data dir when empty."`
 	NoMigrate  bool   `help:"Do not apply database migrations at start."`
+
+	PracticeName  string  `help:"Practice name used in messages." default:"Harbor Practice"`
+	CrisisLine    string  `help:"Crisis line named in crisis replies and footers." default:"988"`
+	TemplatesDir  string  `help:"Directory of template overrides." type:"existingdir" placeholder:"DIR"`
+	SMSRate       float64 `name:"sms-rate" help:"SMS per second, shared by all processes (a Twilio long code sends about 1)." default:"1"`
+	EmailRate     float64 `name:"email-rate" help:"Email requests per second, shared by all processes." default:"10"`
+	TwilioBaseURL string  `name:"twilio-base-url" help:"Use this Twilio API (e.g. a fake run by a test) instead of the built-in fake." placeholder:"URL"`
 }
 
 func (d *devCmd) Run(g *globals) error {
@@ -31,6 +41,16 @@ func (d *devCmd) Run(g *globals) error {
 	if err != nil {
 		return err
 	}
+	publicURL := "http://" + d.HTTP
+	fakes, err := startDevProviders(publicURL)
+	if err != nil {
+		return err
+	}
+	defer fakes.Close()
+	twilioCfg := fakes.twilioConfig(publicURL)
+	if d.TwilioBaseURL != "" {
+		twilioCfg.BaseURL = d.TwilioBaseURL
+	}
 	dbPath := filepath.Join(d.DataDir, "nudge.db")
 	jsDir := filepath.Join(d.DataDir, "jetstream")
 	cfg := app.Config{
@@ -40,8 +60,18 @@ func (d *devCmd) Run(g *globals) error {
 		EmbeddedNATS: &bus.EmbeddedConfig{StoreDir: jsDir, ListenAddr: d.NATSListen, SyncAlways: true},
 		Topology:     bus.DefaultTopology(1),
 		OpenStore:    openSQLite(dbPath, !d.NoMigrate),
-		Logger:       g.logger,
-		Out:          g.stdout,
+		Delivery: app.Delivery{
+			Twilio:       twilioCfg,
+			SendGrid:     fakes.sendgridConfig(),
+			Practice:     consumers.Practice{Name: d.PracticeName, PostalAddress: "1 Example Street, Springfield", CrisisLine: d.CrisisLine, PublicURL: publicURL},
+			TemplatesDir: d.TemplatesDir,
+			// Like a Twilio long code and a modest SendGrid plan.
+			Rates:              pacing.Limits{"sms": d.SMSRate, "email": d.EmailRate},
+			SendGridWebhookKey: fakes.sendgrid.PublicKey(),
+		},
+		ExtraAuthed: map[string]http.Handler{"GET /v1/dev/outbox": fakes.outbox()},
+		Logger:      g.logger,
+		Out:         g.stdout,
 		Banner: func(w io.Writer, addr string) {
 			natsLine := "embedded, in-process only (add --nats-listen ADDR for outside clients)"
 			if d.NATSListen != "" {

@@ -40,6 +40,10 @@ type Config struct {
 	// OpenStore opens (and, unless told otherwise, migrates) the store.
 	OpenStore func(ctx context.Context) (store.Store, error)
 
+	Delivery Delivery
+	// ExtraAuthed are more API routes behind the token (dev outbox).
+	ExtraAuthed map[string]http.Handler
+
 	Logger *slog.Logger
 	// Banner, when set, is written once everything is up (dev mode's
 	// "what started, your token, try this" text). It receives the bound
@@ -113,14 +117,24 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return err
 	}
+	disp := consumers.BusDispatcher{JS: js}
+	stopDeliver, err := startDeliverer(ctx, js, st, cfg, disp, nil, log)
+	if err != nil {
+		_ = stopIngest(context.Background())
+		return err
+	}
+	stopConsumers := func(ctx context.Context) error {
+		return errors.Join(stopIngest(ctx), stopDeliver(ctx))
+	}
 
 	// HTTP.
 	api := httpapi.New(httpapi.Config{
-		Store:     st,
-		Publisher: publishers.NewPublisher(js),
-		APIToken:  cfg.APIToken,
-		Logger:    log,
-		Mode:      cfg.Mode,
+		Store:       st,
+		Publisher:   publishers.NewPublisher(js),
+		APIToken:    cfg.APIToken,
+		Logger:      log,
+		Mode:        cfg.Mode,
+		ExtraAuthed: cfg.ExtraAuthed,
 		Ready: func(ctx context.Context) error {
 			if !nc.IsConnected() {
 				return errors.New("nats not connected")
@@ -130,7 +144,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	})
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
-		_ = stopIngest(context.Background())
+		_ = stopConsumers(context.Background())
 		return fmt.Errorf("listening on %s: %w", cfg.HTTPAddr, err)
 	}
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
@@ -153,7 +167,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if serr := srv.Shutdown(sctx); serr != nil {
 		log.Warn("http shutdown", "err", serr)
 	}
-	if serr := stopIngest(sctx); serr != nil {
+	if serr := stopConsumers(sctx); serr != nil {
 		log.Warn("consumer drain", "err", serr)
 	}
 	return err

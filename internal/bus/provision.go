@@ -13,6 +13,19 @@ const (
 	StreamEvents   = "NUDGE_EVENTS"
 	SubjectsEvents = "nudge.events.>"
 	ConsumerIngest = "ingest"
+
+	// NUDGE_NOTIFY holds due notifications (nudge.notify.<channel>) and the
+	// message schedules that make them due later (nudge.schedule.>): a
+	// schedule's target must be in the same stream.
+	StreamNotify     = "NUDGE_NOTIFY"
+	SubjectsNotify   = "nudge.notify.>"
+	SubjectsSchedule = "nudge.schedule.>"
+	ConsumerDeliver  = "deliver"
+
+	// NUDGE_OUT holds the events nudge emits for other systems
+	// (session.confirmed, client.opted_out, safety.crisis_reply …).
+	StreamOut   = "NUDGE_OUT"
+	SubjectsOut = "nudge.out.>"
 )
 
 // Topology is what Provision creates.
@@ -44,6 +57,28 @@ func (t Topology) StreamConfigs() []jetstream.StreamConfig {
 		MaxAge:      t.EventsMaxAge,
 		Duplicates:  t.DuplicateWindow,
 		Discard:     jetstream.DiscardOld,
+	}, {
+		Name:              StreamNotify,
+		Description:       "Due notifications and the schedules that make them due",
+		Subjects:          []string{SubjectsNotify, SubjectsSchedule},
+		Retention:         jetstream.LimitsPolicy,
+		Storage:           jetstream.FileStorage,
+		Replicas:          t.Replicas,
+		MaxAge:            t.EventsMaxAge,
+		Duplicates:        t.DuplicateWindow,
+		AllowMsgSchedules: true,
+		AllowMsgTTL:       true,
+		Discard:           jetstream.DiscardOld,
+	}, {
+		Name:        StreamOut,
+		Description: "Events nudge emits for other systems",
+		Subjects:    []string{SubjectsOut},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    t.Replicas,
+		MaxAge:      t.EventsMaxAge,
+		Duplicates:  t.DuplicateWindow,
+		Discard:     jetstream.DiscardOld,
 	}}
 }
 
@@ -61,8 +96,23 @@ func (t Topology) ConsumerConfigs() map[string][]jetstream.ConsumerConfig {
 			MaxAckPending: 1000,
 			Replicas:      t.Replicas,
 		}},
+		StreamNotify: {{
+			Durable:       ConsumerDeliver,
+			Description:   "Checks and sends due notifications",
+			FilterSubject: SubjectsNotify,
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			DeliverPolicy: jetstream.DeliverAllPolicy,
+			AckWait:       60 * time.Second,
+			MaxDeliver:    MaxDeliverNotify,
+			MaxAckPending: 1000,
+			Replicas:      t.Replicas,
+		}},
 	}
 }
+
+// MaxDeliverNotify is how often a notification is tried before it is
+// dead-lettered (the MAX_DELIVERIES advisory feeds the dead-letter store).
+const MaxDeliverNotify = 12
 
 // Provision creates or updates every stream and consumer; running it again
 // with the same topology changes nothing.

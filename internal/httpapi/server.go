@@ -35,8 +35,11 @@ type Config struct {
 	// Ready reports whether the bus and store are usable (for /readyz).
 	Ready  func(ctx context.Context) error
 	Logger *slog.Logger
-	// Extra routes mounted as they are (dev outbox, webhooks), keyed by pattern.
+	// Extra routes mounted as they are (provider webhooks verify their own
+	// signatures), keyed by pattern.
 	Extra map[string]http.Handler
+	// ExtraAuthed routes need the API token like /v1 (dev outbox, inbox).
+	ExtraAuthed map[string]http.Handler
 	// Mode is shown by the console ("dev" or "serve").
 	Mode string
 }
@@ -74,6 +77,9 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /{$}", s.console)
 	for pattern, h := range s.cfg.Extra {
 		s.mux.Handle(pattern, h)
+	}
+	for pattern, h := range s.cfg.ExtraAuthed {
+		s.mux.Handle(pattern, s.auth(h))
 	}
 }
 

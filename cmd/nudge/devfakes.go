@@ -1,0 +1,104 @@
+package main
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/nudgehq/nudge/internal/channel"
+	"github.com/nudgehq/nudge/internal/fakeprovider"
+)
+
+// devProviders are the local fake Twilio and SendGrid APIs that dev mode
+// uses as its outbox: the real SDK code path runs against them, and nothing
+// leaves the machine.
+type devProviders struct {
+	twilio       *fakeprovider.Twilio
+	sendgrid     *fakeprovider.SendGrid
+	twilioSrv    *fakeprovider.Server
+	sendgridSrv  *fakeprovider.Server
+	twilioFrom   string
+	sendgridFrom string
+}
+
+func startDevProviders(publicURL string) (*devProviders, error) {
+	p := &devProviders{twilioFrom: "+15005550006", sendgridFrom: "reminders@practice.example"}
+	p.twilio = fakeprovider.NewTwilio(fakeprovider.TwilioConfig{StatusDelay: 500 * time.Millisecond})
+	p.sendgrid = fakeprovider.NewSendGrid(fakeprovider.SendGridConfig{EventWebhookURL: publicURL + "/webhooks/sendgrid/events", EventDelay: 500 * time.Millisecond})
+	var err error
+	if p.twilioSrv, err = p.twilio.Start(); err != nil {
+		return nil, fmt.Errorf("starting fake Twilio: %w", err)
+	}
+	if p.sendgridSrv, err = p.sendgrid.Start(); err != nil {
+		p.twilioSrv.Close()
+		return nil, fmt.Errorf("starting fake SendGrid: %w", err)
+	}
+	return p, nil
+}
+
+func (p *devProviders) Close() {
+	p.twilioSrv.Close()
+	p.sendgridSrv.Close()
+}
+
+func (p *devProviders) twilioConfig(publicURL string) *channel.TwilioConfig {
+	return &channel.TwilioConfig{
+		AccountSid:        p.twilio.AccountSid(),
+		AuthToken:         p.twilio.AuthToken(),
+		From:              p.twilioFrom,
+		StatusCallbackURL: publicURL + "/webhooks/twilio/status",
+		BaseURL:           p.twilioSrv.URL,
+	}
+}
+
+func (p *devProviders) sendgridConfig() *channel.SendGridConfig {
+	return &channel.SendGridConfig{
+		APIKey:    p.sendgrid.APIKey(),
+		FromEmail: p.sendgridFrom,
+		FromName:  "nudge dev",
+		BaseURL:   p.sendgridSrv.URL,
+	}
+}
+
+// outboxMessage is one captured message as GET /v1/dev/outbox shows it.
+type outboxMessage struct {
+	Channel    string    `json:"channel"`
+	To         string    `json:"to"`
+	Body       string    `json:"body,omitempty"`
+	Subject    string    `json:"subject,omitempty"`
+	DeliveryID string    `json:"delivery_id,omitempty"`
+	ProviderID string    `json:"provider_id"`
+	Status     string    `json:"status"`
+	Time       time.Time `json:"time"`
+}
+
+// outbox serves GET /v1/dev/outbox: every message the fakes captured,
+// newest first.
+func (p *devProviders) outbox() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var out []outboxMessage
+		for _, m := range p.twilio.Messages() {
+			if m.Direction == "inbound" {
+				continue
+			}
+			d := ""
+			if u, err := url.Parse(m.StatusCallback); err == nil {
+				d = u.Query().Get("d")
+			}
+			out = append(out, outboxMessage{Channel: "sms", To: m.To, Body: m.Body, DeliveryID: d, ProviderID: m.ID, Status: m.Status, Time: m.Created})
+		}
+		for _, m := range p.sendgrid.Messages() {
+			out = append(out, outboxMessage{Channel: "email", To: m.To, Subject: m.Subject, Body: m.Text, DeliveryID: m.CustomArgs["delivery_id"], ProviderID: m.ID, Status: m.Status, Time: m.Created})
+		}
+		slices.SortFunc(out, func(a, b outboxMessage) int { return cmp.Compare(b.Time.UnixNano(), a.Time.UnixNano()) })
+		if out == nil {
+			out = []outboxMessage{}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"messages": out})
+	})
+}

@@ -1,0 +1,208 @@
+package consumers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nudgehq/nudge/internal/quiethours"
+	"github.com/nudgehq/nudge/internal/store"
+)
+
+// Verdict is a check's answer: go ahead (zero value), skip for good with a
+// reason, or defer until a time.
+type Verdict struct {
+	Skip       string
+	DeferUntil time.Time
+	Why        string // reason for a deferral, for logs and metrics
+}
+
+// Go reports whether the verdict lets the notification continue.
+func (v Verdict) Go() bool { return v.Skip == "" && v.DeferUntil.IsZero() }
+
+func skip(reason string) Verdict { return Verdict{Skip: reason} }
+
+// Target is what the checks look at: the notification, its client (zero
+// when the notification is a reply to an unknown number), the address it
+// goes to and the time of the decision.
+type Target struct {
+	N      Notification
+	Client store.Client
+	To     string
+	Loc    *time.Location
+	Now    time.Time
+}
+
+// Check decides whether a notification may go now. Checks are composable
+// steps run in order by the Deliverer; the first that does not say go wins.
+type Check interface {
+	Check(ctx context.Context, t Target) (Verdict, error)
+}
+
+// CheckFunc adapts a function to Check.
+type CheckFunc func(ctx context.Context, t Target) (Verdict, error)
+
+// Check implements Check.
+func (f CheckFunc) Check(ctx context.Context, t Target) (Verdict, error) { return f(ctx, t) }
+
+// Skip reasons recorded in the deliveries ledger.
+const (
+	SkipExpired        = "expired"
+	SkipNoConsent      = "no_consent"
+	SkipOptedOut       = "opted_out"
+	SkipSuppressed     = "suppressed"
+	SkipNoAddress      = "no_address"
+	SkipUnknownClient  = "unknown_client"
+	SkipCancelled      = "cancelled"
+	SkipMoved          = "moved"
+	SkipStarted        = "session_started"
+	SkipUnknownSession = "unknown_session"
+)
+
+// alwaysAllowed are replies that go even to someone who opted out: the one
+// opt-out confirmation, and crisis help.
+func alwaysAllowed(n Notification) bool {
+	return n.Purpose == PurposeReplies && (n.Kind == "opted_out" || n.Kind == "crisis")
+}
+
+// Expiry skips notifications past their NotAfter (never stale).
+func Expiry() Check {
+	return CheckFunc(func(_ context.Context, t Target) (Verdict, error) {
+		if !t.N.NotAfter.IsZero() && t.Now.After(t.N.NotAfter) {
+			return skip(SkipExpired), nil
+		}
+		return Verdict{}, nil
+	})
+}
+
+// Consent requires an active consent record for the client, purpose and
+// channel (invariant 1). Replies need no consent, but after an opt-out
+// nothing but the confirmation (and crisis help) goes out (invariant 2).
+func Consent(st store.Store) Check {
+	return CheckFunc(func(ctx context.Context, t Target) (Verdict, error) {
+		if alwaysAllowed(t.N) {
+			return Verdict{}, nil
+		}
+		if t.N.Purpose != PurposeReplies {
+			if t.Client.ID == "" {
+				return skip(SkipUnknownClient), nil
+			}
+			ok, err := st.HasConsent(ctx, t.Client.ID, t.N.Channel, t.N.Purpose)
+			if err != nil {
+				return Verdict{}, fmt.Errorf("checking consent: %w", err)
+			}
+			if !ok {
+				return skip(SkipNoConsent), nil
+			}
+			return Verdict{}, nil
+		}
+		if t.Client.ID == "" {
+			return Verdict{}, nil
+		}
+		states, err := st.Consents(ctx, t.Client.ID)
+		if err != nil {
+			return Verdict{}, fmt.Errorf("reading consents: %w", err)
+		}
+		seen, active := false, false
+		for _, s := range states {
+			if s.Channel == t.N.Channel {
+				seen = true
+				active = active || s.Active
+			}
+		}
+		if seen && !active {
+			return skip(SkipOptedOut), nil
+		}
+		return Verdict{}, nil
+	})
+}
+
+// Suppression skips addresses blocked by a carrier opt-out, bounce or spam
+// report, whatever the consent ledger says.
+func Suppression(st store.Store) Check {
+	return CheckFunc(func(ctx context.Context, t Target) (Verdict, error) {
+		if alwaysAllowed(t.N) {
+			return Verdict{}, nil
+		}
+		sup, err := st.IsSuppressed(ctx, t.N.Channel, t.To)
+		if err != nil {
+			return Verdict{}, fmt.Errorf("checking suppressions: %w", err)
+		}
+		if sup {
+			return skip(SkipSuppressed), nil
+		}
+		return Verdict{}, nil
+	})
+}
+
+// SessionFresh re-reads the session a notification was decided for: a
+// cancelled, moved or already started session gets nothing (invariant 5).
+// MaxLateness, when set, also skips notifications that fire more than that
+// after they were due (the deliverer's NotAfter covers most cases).
+func SessionFresh(st store.Store) Check {
+	return CheckFunc(func(ctx context.Context, t Target) (Verdict, error) {
+		if t.N.SessionID == "" {
+			return Verdict{}, nil
+		}
+		s, err := st.GetSession(ctx, t.N.SessionID)
+		if err != nil {
+			if isNotFound(err) {
+				return skip(SkipUnknownSession), nil
+			}
+			return Verdict{}, fmt.Errorf("reading session: %w", err)
+		}
+		switch {
+		case s.Status == store.SessionCancelled:
+			return skip(SkipCancelled), nil
+		case t.N.SessionVersion != 0 && s.Version != t.N.SessionVersion:
+			return skip(SkipMoved), nil
+		case !t.Now.Before(s.StartsAt):
+			return skip(SkipStarted), nil
+		}
+		return Verdict{}, nil
+	})
+}
+
+// QuietHours defers non-urgent messages that would land outside the
+// client's window to its next opening (invariant 6). Reminders are placed
+// inside the window when they are scheduled, and replies answer the client,
+// so both pass.
+func QuietHours(w quiethours.Window) Check {
+	return CheckFunc(func(_ context.Context, t Target) (Verdict, error) {
+		if t.N.Urgent || t.N.Purpose == PurposeReplies || t.N.Purpose == store.PurposeReminders {
+			return Verdict{}, nil
+		}
+		if w.Contains(t.Now, t.Loc) {
+			return Verdict{}, nil
+		}
+		return Verdict{DeferUntil: quiethours.NextAllowed(t.Now, t.Loc, w), Why: "quiet_hours"}, nil
+	})
+}
+
+// Cadence defers messages over the client's caps (invariant 7), counting
+// what the ledger says was sent in the last week.
+func Cadence(st store.Store, c quiethours.Cadence) Check {
+	return CheckFunc(func(ctx context.Context, t Target) (Verdict, error) {
+		if t.N.Urgent || t.N.Purpose == PurposeReplies || t.N.Purpose == store.PurposeReminders || t.Client.ID == "" {
+			return Verdict{}, nil
+		}
+		rows, err := st.ListDeliveries(ctx, store.DeliveryFilter{ClientID: t.Client.ID, Limit: 200})
+		if err != nil {
+			return Verdict{}, fmt.Errorf("reading recent deliveries: %w", err)
+		}
+		var recent []quiethours.Sent
+		for _, d := range rows {
+			if d.IdempotencyKey == t.N.Key || t.Now.Sub(d.UpdatedAt) > quiethours.RollingWeek {
+				continue
+			}
+			if d.State == store.DeliverySent || d.State == store.DeliveryDelivered || d.State == store.DeliverySending {
+				recent = append(recent, quiethours.Sent{Purpose: d.Purpose, At: d.UpdatedAt})
+			}
+		}
+		ok, next, reason := c.Allow(t.N.Purpose, t.Now, t.Loc, recent)
+		if ok {
+			return Verdict{}, nil
+		}
+		return Verdict{DeferUntil: next, Why: reason}, nil
+	})
+}

@@ -1,0 +1,306 @@
+package consumers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/nudgehq/nudge/internal/channel"
+	"github.com/nudgehq/nudge/internal/failpoint"
+	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/templates"
+)
+
+// Practice is what messages say about the practice.
+type Practice struct {
+	Name          string
+	PostalAddress string // required in email (CAN-SPAM)
+	CrisisLine    string // e.g. "988"
+	// PublicURL is where nudge is reachable from outside: unsubscribe
+	// links and provider callbacks are built on it.
+	PublicURL string
+}
+
+// Pacer spaces provider calls per sender so nudge stays under the
+// provider's rate limits. Wait blocks until the caller may send on key.
+type Pacer interface {
+	Wait(ctx context.Context, key string) error
+	// Pause delays every sender's next call on key by at least d (the
+	// provider's Retry-After).
+	Pause(ctx context.Context, key string, d time.Duration) error
+}
+
+// Observer receives the deliverer's outcomes (metrics). Methods must be
+// cheap and safe for concurrent use.
+type Observer interface {
+	Outcome(channel, purpose, outcome, reason string)
+	ProviderCall(channel string, d time.Duration, err error)
+}
+
+// Deliverer takes due notifications off NUDGE_NOTIFY, runs the checks, and
+// sends each logical notification at most once.
+//
+// The ledger row is written under the notification's key before anything
+// else, and moved to "sending" before the provider call. A redelivered
+// notification whose row is terminal is acknowledged without a send; one
+// found in "sending" (a crash or timeout mid-call) is first looked up at the
+// provider and only sent if the provider has no record of it.
+type Deliverer struct {
+	Store      store.Store
+	Senders    map[string]channel.Sender
+	Templates  *templates.Set
+	Dispatcher Dispatcher
+	Pacer      Pacer
+	Checks     []Check
+	Practice   Practice
+	Observer   Observer
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+// Outcomes reported to the Observer.
+const (
+	OutcomeSent     = "sent"
+	OutcomeSkipped  = "skipped"
+	OutcomeDeferred = "deferred"
+	OutcomeFailed   = "failed"
+	OutcomeRetry    = "retry"
+	OutcomeRevoked  = "revoked"
+	OutcomeAlready  = "already_done"
+	OutcomeRecon    = "reconciled"
+)
+
+// retryError asks the runner to redeliver no sooner than after.
+type retryError struct {
+	err   error
+	after time.Duration
+}
+
+func (e retryError) Error() string { return e.err.Error() }
+func (e retryError) Unwrap() error { return e.err }
+
+func (dl *Deliverer) now() time.Time {
+	if dl.Now != nil {
+		return dl.Now()
+	}
+	return time.Now()
+}
+
+func (dl *Deliverer) observe(n Notification, outcome, reason string) {
+	if dl.Observer != nil {
+		dl.Observer.Outcome(n.Channel, n.Purpose, outcome, reason)
+	}
+}
+
+func (dl *Deliverer) log() *slog.Logger {
+	if dl.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return dl.Logger
+}
+
+// Handle is a Handler for the NUDGE_NOTIFY deliver consumer.
+func (dl *Deliverer) Handle(ctx context.Context, msg jetstream.Msg) error {
+	n, err := DecodeNotification(msg.Data())
+	if err != nil {
+		return Permanent(err)
+	}
+	return dl.Deliver(ctx, n)
+}
+
+// Deliver processes one notification. It is idempotent: calling it again
+// for the same key never sends a second message.
+func (dl *Deliverer) Deliver(ctx context.Context, n Notification) error {
+	sender, ok := dl.Senders[n.Channel]
+	if !ok {
+		return Permanent(fmt.Errorf("no sender configured for channel %q", n.Channel))
+	}
+	t := Target{N: n, Now: dl.now(), Loc: time.UTC}
+	if n.ClientID != "" {
+		c, err := dl.Store.GetClient(ctx, n.ClientID)
+		switch {
+		case err == nil:
+			t.Client = c
+			if loc, lerr := time.LoadLocation(c.Timezone); lerr == nil {
+				t.Loc = loc
+			}
+		case isNotFound(err):
+		default:
+			return fmt.Errorf("reading client: %w", err)
+		}
+	}
+	t.To = n.To
+	if t.To == "" {
+		if n.Channel == store.ChannelSMS {
+			t.To = t.Client.Phone
+		} else {
+			t.To = t.Client.Email
+		}
+	}
+
+	d, _, err := dl.Store.CreateDelivery(ctx, store.Delivery{
+		IdempotencyKey: n.Key, ClientID: n.ClientID, Channel: n.Channel, Purpose: n.Purpose,
+		Template: n.Kind, To: t.To, State: store.DeliveryPending,
+		SessionID: n.SessionID, SessionVersion: n.SessionVersion,
+	})
+	if err != nil {
+		return fmt.Errorf("recording delivery %s: %w", n.Key, err)
+	}
+	if store.DeliveryStateRank(d.State) >= store.DeliveryStateRank(store.DeliverySent) {
+		dl.observe(n, OutcomeAlready, string(d.State))
+		return nil // never twice
+	}
+
+	msg, err := dl.render(n, t, d)
+	if err != nil {
+		return dl.finish(ctx, n, d, store.DeliveryFailed, "template: "+err.Error(), OutcomeFailed)
+	}
+
+	if d.State == store.DeliverySending {
+		// A previous attempt may have reached the provider: ask before sending.
+		r, found, err := sender.Lookup(ctx, msg, d.CreatedAt)
+		if err != nil {
+			return retryError{fmt.Errorf("reconciling delivery %s: %w", d.ID, err), 0}
+		}
+		if found {
+			if _, err := dl.Store.UpdateDelivery(ctx, d.ID, store.DeliveryUpdate{State: store.DeliverySent, ProviderID: r.ProviderID}); err != nil {
+				return fmt.Errorf("recording reconciled delivery %s: %w", d.ID, err)
+			}
+			dl.observe(n, OutcomeRecon, "")
+			return nil
+		}
+	}
+
+	if t.To == "" {
+		return dl.finish(ctx, n, d, store.DeliverySkipped, SkipNoAddress, OutcomeSkipped)
+	}
+	for _, c := range dl.Checks {
+		v, err := c.Check(ctx, t)
+		if err != nil {
+			return err
+		}
+		if v.Skip != "" {
+			return dl.finish(ctx, n, d, store.DeliverySkipped, v.Skip, OutcomeSkipped)
+		}
+		if !v.DeferUntil.IsZero() {
+			if err := dl.Dispatcher.NotifyAt(ctx, n, v.DeferUntil); err != nil {
+				return fmt.Errorf("deferring %s: %w", n.Key, err)
+			}
+			dl.observe(n, OutcomeDeferred, v.Why)
+			dl.log().Info("notification deferred", "key", n.Key, "until", v.DeferUntil, "why", v.Why)
+			return nil
+		}
+	}
+
+	if dl.Pacer != nil {
+		if err := dl.Pacer.Wait(ctx, n.Channel); err != nil {
+			return fmt.Errorf("pacing: %w", err)
+		}
+	}
+	if _, err := dl.Store.UpdateDelivery(ctx, d.ID, store.DeliveryUpdate{State: store.DeliverySending, Attempt: true}); err != nil {
+		return fmt.Errorf("recording attempt of %s: %w", d.ID, err)
+	}
+	failpoint.Hit("deliver.before_call")
+	start := time.Now()
+	receipt, err := sender.Send(ctx, msg)
+	if dl.Observer != nil {
+		dl.Observer.ProviderCall(n.Channel, time.Since(start), err)
+	}
+	failpoint.Hit("deliver.after_call")
+	if err != nil {
+		return dl.sendFailed(ctx, n, d, t, err)
+	}
+	if _, err := dl.Store.UpdateDelivery(ctx, d.ID, store.DeliveryUpdate{State: store.DeliverySent, ProviderID: receipt.ProviderID}); err != nil {
+		// Sent but not recorded: the redelivery finds "sending" and
+		// reconciles with the provider instead of sending again.
+		return fmt.Errorf("recording sent delivery %s: %w", d.ID, err)
+	}
+	failpoint.Hit("deliver.after_ledger")
+	dl.observe(n, OutcomeSent, "")
+	return nil
+}
+
+// render builds the message with the variables every template may use.
+func (dl *Deliverer) render(n Notification, t Target, d store.Delivery) (channel.Message, error) {
+	locale := t.Client.Locale
+	if locale == "" {
+		locale = n.Locale
+	}
+	vars := templates.CommonVars(locale, dl.Practice.CrisisLine)
+	vars["PracticeName"] = dl.Practice.Name
+	vars["FirstName"] = t.Client.FirstName
+	if n.Channel == store.ChannelEmail {
+		vars["PracticePostalAddress"] = dl.Practice.PostalAddress
+		vars["UnsubscribeURL"] = strings.TrimRight(dl.Practice.PublicURL, "/") + "/u/" + d.ID
+	}
+	for k, v := range n.Vars {
+		vars[k] = v
+	}
+	m, err := dl.Templates.Render(n.Kind, locale, n.Channel, vars)
+	if err != nil {
+		return channel.Message{}, err
+	}
+	return channel.Message{DeliveryID: d.ID, To: t.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML}, nil
+}
+
+// sendFailed acts on a provider error, classified once by the channel.
+func (dl *Deliverer) sendFailed(ctx context.Context, n Notification, d store.Delivery, t Target, err error) error {
+	pe := channel.Classify(err)
+	switch pe.Class {
+	case channel.RevokeConsent:
+		if rerr := dl.revoke(ctx, n, t, pe); rerr != nil {
+			return rerr
+		}
+		return dl.finish(ctx, n, d, store.DeliveryFailed, "recipient_unsubscribed", OutcomeRevoked)
+	case channel.Permanent:
+		return dl.finish(ctx, n, d, store.DeliveryFailed, pe.Provider+":"+pe.Code+" "+pe.Message, OutcomeFailed)
+	default:
+		// Left in "sending": the redelivery looks the message up first.
+		dl.observe(n, OutcomeRetry, pe.Code)
+		if pe.RetryAfter > 0 && dl.Pacer != nil {
+			if perr := dl.Pacer.Pause(ctx, n.Channel, pe.RetryAfter); perr != nil {
+				dl.log().Warn("pausing sender", "channel", n.Channel, "err", perr)
+			}
+		}
+		return retryError{fmt.Errorf("sending %s: %w", d.ID, pe), pe.RetryAfter}
+	}
+}
+
+// revoke records a provider-reported opt-out: consent revoked on the
+// channel for every purpose, and the address suppressed.
+func (dl *Deliverer) revoke(ctx context.Context, n Notification, t Target, pe *channel.ProviderError) error {
+	source := pe.Provider + ":" + pe.Code
+	if t.Client.ID != "" {
+		for _, purpose := range []string{store.PurposeReminders, store.PurposeEncouragement, store.PurposeJournal, store.PurposeAnnouncements} {
+			_, err := dl.Store.AppendConsent(ctx, store.EventRef{}, store.ConsentEntry{
+				ClientID: t.Client.ID, Channel: n.Channel, Purpose: purpose, Action: store.ConsentRevoked,
+				Source: source, OccurredAt: dl.now(),
+			})
+			if err != nil {
+				return fmt.Errorf("revoking consent after %s: %w", source, err)
+			}
+		}
+	}
+	if err := dl.Store.Suppress(ctx, store.Suppression{Channel: n.Channel, Address: t.To, Reason: source}); err != nil {
+		return fmt.Errorf("suppressing after %s: %w", source, err)
+	}
+	return nil
+}
+
+func (dl *Deliverer) finish(ctx context.Context, n Notification, d store.Delivery, state store.DeliveryState, reason, outcome string) error {
+	if _, err := dl.Store.UpdateDelivery(ctx, d.ID, store.DeliveryUpdate{State: state, Reason: reason}); err != nil {
+		return fmt.Errorf("recording %s delivery %s: %w", state, d.ID, err)
+	}
+	dl.observe(n, outcome, reason)
+	if outcome != OutcomeSkipped {
+		dl.log().Warn("notification not sent", "key", n.Key, "state", state, "reason", reason)
+	}
+	return nil
+}
+
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

@@ -1,0 +1,443 @@
+package consumers
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nudgehq/nudge/internal/channel"
+	"github.com/nudgehq/nudge/internal/fakeprovider"
+	"github.com/nudgehq/nudge/internal/quiethours"
+	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/store/sqlite"
+	"github.com/nudgehq/nudge/internal/store/sqlstore"
+	"github.com/nudgehq/nudge/publishers"
+	"github.com/nudgehq/nudge/templates"
+)
+
+// recordingDispatcher records deferrals instead of scheduling them.
+type recordingDispatcher struct {
+	mu       sync.Mutex
+	notified []Notification
+	deferred map[string]time.Time
+	emitted  []publishers.Event
+}
+
+func (r *recordingDispatcher) Notify(_ context.Context, n Notification) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.notified = append(r.notified, n)
+	return nil
+}
+
+func (r *recordingDispatcher) NotifyAt(_ context.Context, n Notification, t time.Time) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.deferred == nil {
+		r.deferred = map[string]time.Time{}
+	}
+	r.deferred[n.Key] = t
+	return nil
+}
+
+func (r *recordingDispatcher) Emit(_ context.Context, ev publishers.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.emitted = append(r.emitted, ev)
+	return nil
+}
+
+type deliverFixture struct {
+	st     store.Store
+	dl     *Deliverer
+	twilio *fakeprovider.Twilio
+	sg     *fakeprovider.SendGrid
+	disp   *recordingDispatcher
+	now    time.Time
+}
+
+func newDeliverFixture(t *testing.T) *deliverFixture {
+	t.Helper()
+	ctx := t.Context()
+	f := &deliverFixture{disp: &recordingDispatcher{}}
+	// Noon in New York: inside the quiet-hours window. The store shares
+	// the fixture's clock so ledger times and check times agree.
+	f.now = time.Date(2026, 3, 10, 16, 0, 0, 0, time.UTC)
+	st, err := sqlite.Open(ctx, t.TempDir()+"/nudge.db", sqlstore.WithClock(func() time.Time { return f.now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	tw := fakeprovider.NewTwilio(fakeprovider.TwilioConfig{})
+	tws, err := tw.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tws.Close() })
+	sg := fakeprovider.NewSendGrid(fakeprovider.SendGridConfig{})
+	sgs, err := sg.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sgs.Close() })
+	sms, err := channel.NewTwilio(channel.TwilioConfig{AccountSid: tw.AccountSid(), AuthToken: tw.AuthToken(), From: "+15005550006", BaseURL: tws.URL, HTTPTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	email, err := channel.NewSendGrid(channel.SendGridConfig{APIKey: sg.APIKey(), FromEmail: "hello@practice.example", BaseURL: sgs.URL, HTTPTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := templates.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.st, f.twilio, f.sg = st, tw, sg
+	f.dl = &Deliverer{
+		Store:      st,
+		Senders:    map[string]channel.Sender{"sms": sms, "email": email},
+		Templates:  tmpl,
+		Dispatcher: f.disp,
+		Practice:   Practice{Name: "Harbor Practice", PostalAddress: "1 Main St", CrisisLine: "988", PublicURL: "https://nudge.example.org"},
+		Now:        func() time.Time { return f.now },
+		Checks: []Check{
+			Expiry(), Consent(st), Suppression(st), SessionFresh(st),
+			QuietHours(quiethours.Default), Cadence(st, quiethours.DefaultCadence()),
+		},
+	}
+	f.client(t, "c1", "+14155550101", "c1@example.org")
+	return f
+}
+
+func (f *deliverFixture) client(t *testing.T, id, phone, email string) {
+	t.Helper()
+	_, err := f.st.ApplyClientUpsert(t.Context(), store.EventRef{ID: "up-" + id, Type: "client.upserted", Time: f.now.Add(-time.Hour)},
+		store.Client{ID: id, FirstName: "Ada", Timezone: "America/New_York", Phone: phone, Email: email})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *deliverFixture) consent(t *testing.T, client, ch, purpose string, action store.ConsentAction) {
+	t.Helper()
+	_, err := f.st.AppendConsent(t.Context(), store.EventRef{}, store.ConsentEntry{
+		ClientID: client, Channel: ch, Purpose: purpose, Action: action, Source: "test", OccurredAt: f.now.Add(-time.Minute),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *deliverFixture) ledger(t *testing.T, key string) store.Delivery {
+	t.Helper()
+	d, err := f.st.GetDeliveryByKey(t.Context(), key)
+	if err != nil {
+		t.Fatalf("ledger row %s: %v", key, err)
+	}
+	return d
+}
+
+func announcement(key string) Notification {
+	return Notification{Key: key, ClientID: "c1", Channel: "sms", Purpose: store.PurposeAnnouncements, Kind: "announcement",
+		Vars: map[string]any{"Body": "Group meets Thursday at 6."}}
+}
+
+func outbound(tw *fakeprovider.Twilio) []fakeprovider.CapturedMessage {
+	var out []fakeprovider.CapturedMessage
+	for _, m := range tw.Messages() {
+		if m.Direction != "inbound" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func TestDeliverSendsOnceWithConsent(t *testing.T) {
+	f := newDeliverFixture(t)
+	f.consent(t, "c1", "sms", store.PurposeAnnouncements, store.ConsentGranted)
+	n := announcement("ann:1:c1:sms")
+	for range 3 { // redelivered, repeated: still one message
+		if err := f.dl.Deliver(t.Context(), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs := outbound(f.twilio)
+	if len(msgs) != 1 {
+		t.Fatalf("fake Twilio got %d messages, want 1", len(msgs))
+	}
+	if msgs[0].To != "+14155550101" || !strings.Contains(msgs[0].Body, "Group meets Thursday at 6.") || !strings.Contains(msgs[0].Body, "Harbor Practice") {
+		t.Errorf("message = %+v", msgs[0])
+	}
+	d := f.ledger(t, n.Key)
+	if d.State != store.DeliverySent || d.ProviderID != msgs[0].ID || d.Attempts != 1 {
+		t.Errorf("ledger = %+v, want sent with provider id %s after 1 attempt", d, msgs[0].ID)
+	}
+}
+
+func TestDeliverSkipsWithoutConsent(t *testing.T) {
+	f := newDeliverFixture(t)
+	// Consent for another purpose and another channel does not count.
+	f.consent(t, "c1", "sms", store.PurposeReminders, store.ConsentGranted)
+	f.consent(t, "c1", "email", store.PurposeAnnouncements, store.ConsentGranted)
+	n := announcement("ann:2:c1:sms")
+	if err := f.dl.Deliver(t.Context(), n); err != nil {
+		t.Fatal(err)
+	}
+	if d := f.ledger(t, n.Key); d.State != store.DeliverySkipped || d.Reason != SkipNoConsent {
+		t.Errorf("ledger = %s %q, want skipped no_consent", d.State, d.Reason)
+	}
+	// Granted then revoked is no consent either.
+	f.consent(t, "c1", "sms", store.PurposeAnnouncements, store.ConsentGranted)
+	f.consent(t, "c1", "sms", store.PurposeAnnouncements, store.ConsentRevoked)
+	n2 := announcement("ann:3:c1:sms")
+	if err := f.dl.Deliver(t.Context(), n2); err != nil {
+		t.Fatal(err)
+	}
+	if d := f.ledger(t, n2.Key); d.Reason != SkipNoConsent {
+		t.Errorf("after revoke: ledger reason %q, want no_consent", d.Reason)
+	}
+	if n := len(outbound(f.twilio)); n != 0 {
+		t.Fatalf("sent %d messages without consent", n)
+	}
+}
+
+func TestDeliverSuppressedAndOptedOut(t *testing.T) {
+	f := newDeliverFixture(t)
+	ctx := t.Context()
+	f.consent(t, "c1", "sms", store.PurposeAnnouncements, store.ConsentGranted)
+	if err := f.st.Suppress(ctx, store.Suppression{Channel: "sms", Address: "+14155550101", Reason: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	n := announcement("ann:4:c1:sms")
+	if err := f.dl.Deliver(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	if d := f.ledger(t, n.Key); d.Reason != SkipSuppressed {
+		t.Errorf("suppressed: reason %q", d.Reason)
+	}
+	// After STOP (every purpose revoked), a HELP reply is not sent, but the
+	// one opt-out confirmation is.
+	f.consent(t, "c1", "sms", store.PurposeAnnouncements, store.ConsentRevoked)
+	help := Notification{Key: "reply:SM1", ClientID: "c1", Channel: "sms", Purpose: PurposeReplies, Kind: "help", Urgent: true}
+	confirm := Notification{Key: "reply:SM2", ClientID: "c1", Channel: "sms", Purpose: PurposeReplies, Kind: "opted_out", Urgent: true}
+	for _, n := range []Notification{help, confirm} {
+		if err := f.dl.Deliver(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := f.ledger(t, help.Key); d.State != store.DeliverySkipped {
+		t.Errorf("help after opt-out: %s %q, want skipped", d.State, d.Reason)
+	}
+	if d := f.ledger(t, confirm.Key); d.State != store.DeliverySent {
+		t.Errorf("opt-out confirmation: %s %q, want sent", d.State, d.Reason)
+	}
+	if got := len(outbound(f.twilio)); got != 1 {
+		t.Errorf("sent %d messages, want only the confirmation", got)
+	}
+}
+
+func TestDeliverCarrierOptOutRevokesConsent(t *testing.T) {
+	f := newDeliverFixture(t)
+	ctx := t.Context()
+	f.consent(t, "c1", "sms", store.PurposeAnnouncements, store.ConsentGranted)
+	f.consent(t, "c1", "sms", store.PurposeReminders, store.ConsentGranted)
+	f.twilio.FailNext(1, fakeprovider.TwilioError(21610))
+	n := announcement("ann:5:c1:sms")
+	if err := f.dl.Deliver(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	if d := f.ledger(t, n.Key); d.State != store.DeliveryFailed || d.Reason != "recipient_unsubscribed" {
+		t.Errorf("ledger = %s %q", d.State, d.Reason)
+	}
+	for _, p := range []string{store.PurposeAnnouncements, store.PurposeReminders} {
+		if ok, _ := f.st.HasConsent(ctx, "c1", "sms", p); ok {
+			t.Errorf("consent for %s still active after 21610", p)
+		}
+	}
+	if sup, _ := f.st.IsSuppressed(ctx, "sms", "+14155550101"); !sup {
+		t.Error("address not suppressed after 21610")
+	}
+}
+
+func TestDeliverTransientErrorsRetryWithoutDuplicates(t *testing.T) {
+	f := newDeliverFixture(t)
+	ctx := t.Context()
+	f.consent(t, "c1", "sms", store.PurposeAnnouncements, store.ConsentGranted)
+
+	// 429 with Retry-After: retry later, honouring the hint.
+	f.twilio.FailNext(1, fakeprovider.RateLimited(7*time.Second))
+	n := announcement("ann:6:c1:sms")
+	err := f.dl.Deliver(ctx, n)
+	var re retryError
+	if !errors.As(err, &re) || re.after < 7*time.Second {
+		t.Fatalf("429: err = %v, want a retry after ≥ 7s", err)
+	}
+	if d := f.ledger(t, n.Key); d.State != store.DeliverySending {
+		t.Fatalf("after 429 ledger = %s, want sending", d.State)
+	}
+	if err := f.dl.Deliver(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(outbound(f.twilio)); got != 1 {
+		t.Fatalf("after 429 and retry: %d messages, want 1", got)
+	}
+
+	// The provider accepts but the response is lost: the retry finds the
+	// message at the provider and records it instead of sending again.
+	f.twilio.FailNext(1, fakeprovider.LostResponse())
+	n2 := announcement("ann:7:c1:sms")
+	n2.Vars = map[string]any{"Body": "A different note."}
+	if err := f.dl.Deliver(ctx, n2); err == nil {
+		t.Fatal("lost response: Deliver returned nil")
+	}
+	if err := f.dl.Deliver(ctx, n2); err != nil {
+		t.Fatal(err)
+	}
+	msgs := outbound(f.twilio)
+	if len(msgs) != 2 {
+		t.Fatalf("after lost response and retry: %d messages, want 2", len(msgs))
+	}
+	if d := f.ledger(t, n2.Key); d.State != store.DeliverySent || d.ProviderID != msgs[len(msgs)-1].ID && d.ProviderID != msgs[0].ID {
+		t.Errorf("reconciled ledger = %+v", d)
+	}
+}
+
+func TestDeliverPermanentFailuresAndExpiry(t *testing.T) {
+	f := newDeliverFixture(t)
+	ctx := t.Context()
+	f.consent(t, "c1", "sms", store.PurposeAnnouncements, store.ConsentGranted)
+
+	f.twilio.FailNext(1, fakeprovider.TwilioError(21211))
+	n := announcement("ann:8:c1:sms")
+	if err := f.dl.Deliver(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	if d := f.ledger(t, n.Key); d.State != store.DeliveryFailed || !strings.Contains(d.Reason, "21211") {
+		t.Errorf("21211: ledger = %s %q", d.State, d.Reason)
+	}
+
+	missing := Notification{Key: "ann:9:c1:sms", ClientID: "c1", Channel: "sms", Purpose: store.PurposeAnnouncements, Kind: "announcement"}
+	if err := f.dl.Deliver(ctx, missing); err != nil {
+		t.Fatal(err)
+	}
+	if d := f.ledger(t, missing.Key); d.State != store.DeliveryFailed || !strings.Contains(d.Reason, "Body") {
+		t.Errorf("missing template variable: ledger = %s %q", d.State, d.Reason)
+	}
+
+	old := announcement("ann:10:c1:sms")
+	old.NotAfter = f.now.Add(-time.Minute)
+	if err := f.dl.Deliver(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if d := f.ledger(t, old.Key); d.Reason != SkipExpired {
+		t.Errorf("expired: reason %q", d.Reason)
+	}
+	if got := len(outbound(f.twilio)); got != 0 {
+		t.Errorf("%d messages sent, want 0", got)
+	}
+}
+
+func TestDeliverSessionFreshness(t *testing.T) {
+	f := newDeliverFixture(t)
+	ctx := t.Context()
+	f.consent(t, "c1", "sms", store.PurposeReminders, store.ConsentGranted)
+	starts := f.now.Add(48 * time.Hour)
+	ref := func(id string, d time.Duration) store.EventRef {
+		return store.EventRef{ID: id, Type: "x", Time: f.now.Add(d)}
+	}
+	for _, id := range []string{"S1", "S2", "S3"} {
+		if _, err := f.st.ApplySessionBooked(ctx, ref("b"+id, -time.Hour), store.Session{ID: id, ClientID: "c1", StartsAt: starts}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.st.ApplySessionCancelled(ctx, ref("c", -time.Minute), "S2", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.ApplySessionRescheduled(ctx, ref("r", -time.Minute), "S3", starts.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	reminder := func(session string) Notification {
+		return Notification{Key: "reminder:" + session + ":v1:48h:sms", ClientID: "c1", Channel: "sms", Purpose: store.PurposeReminders,
+			Kind: "reminder", SessionID: session, SessionVersion: 1,
+			Vars: map[string]any{"When": "Thu 3:00 PM", "Link": "", "LocationKind": "in_person"}}
+	}
+	want := map[string]string{"S1": "", "S2": SkipCancelled, "S3": SkipMoved}
+	for session, reason := range want {
+		n := reminder(session)
+		if err := f.dl.Deliver(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+		d := f.ledger(t, n.Key)
+		if reason == "" && d.State != store.DeliverySent {
+			t.Errorf("%s: %s %q, want sent", session, d.State, d.Reason)
+		}
+		if reason != "" && d.Reason != reason {
+			t.Errorf("%s: reason %q, want %q", session, d.Reason, reason)
+		}
+	}
+	if got := len(outbound(f.twilio)); got != 1 {
+		t.Errorf("%d reminders sent, want 1", got)
+	}
+}
+
+func TestDeliverDefersQuietHoursAndCadence(t *testing.T) {
+	f := newDeliverFixture(t)
+	ctx := t.Context()
+	f.consent(t, "c1", "sms", store.PurposeEncouragement, store.ConsentGranted)
+	enc := func(key string) Notification {
+		return Notification{Key: key, ClientID: "c1", Channel: "sms", Purpose: store.PurposeEncouragement, Kind: "encouragement",
+			Vars: map[string]any{"Message": "Be gentle with yourself today."}}
+	}
+	// 23:30 in New York: deferred to 08:00 next morning, not dropped.
+	f.now = time.Date(2026, 3, 11, 3, 30, 0, 0, time.UTC)
+	if err := f.dl.Deliver(ctx, enc("enc:1")); err != nil {
+		t.Fatal(err)
+	}
+	wantAt := time.Date(2026, 3, 11, 12, 0, 0, 0, time.UTC) // 08:00 EDT
+	if got := f.disp.deferred["enc:1"]; !got.Equal(wantAt) {
+		t.Errorf("deferred until %v, want %v", got, wantAt)
+	}
+	if d := f.ledger(t, "enc:1"); d.State != store.DeliveryPending {
+		t.Errorf("deferred ledger state %s, want pending", d.State)
+	}
+	// At 08:00 it goes; a second encouragement the same day is deferred
+	// to the next day by the cadence cap.
+	f.now = wantAt
+	if err := f.dl.Deliver(ctx, enc("enc:1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.dl.Deliver(ctx, enc("enc:2")); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(outbound(f.twilio)); got != 1 {
+		t.Fatalf("%d encouragements sent, want 1", got)
+	}
+	if got := f.disp.deferred["enc:2"]; !got.After(f.now) {
+		t.Errorf("second encouragement deferred until %v, want a later day", got)
+	}
+}
+
+func TestDeliverEmailCarriesOnlyDeliveryID(t *testing.T) {
+	f := newDeliverFixture(t)
+	ctx := t.Context()
+	f.consent(t, "c1", "email", store.PurposeAnnouncements, store.ConsentGranted)
+	n := Notification{Key: "ann:e1", ClientID: "c1", Channel: "email", Purpose: store.PurposeAnnouncements, Kind: "announcement",
+		Vars: map[string]any{"Body": "Group meets Thursday at 6."}}
+	if err := f.dl.Deliver(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	msgs := f.sg.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d emails, want 1", len(msgs))
+	}
+	d := f.ledger(t, n.Key)
+	if len(msgs[0].CustomArgs) != 1 || msgs[0].CustomArgs["delivery_id"] != d.ID {
+		t.Errorf("custom_args = %v, want only delivery_id=%s", msgs[0].CustomArgs, d.ID)
+	}
+	if !strings.Contains(msgs[0].Text, "https://nudge.example.org/u/"+d.ID) || !strings.Contains(msgs[0].Text, "1 Main St") {
+		t.Errorf("email lacks the unsubscribe link or postal address:\n%s", msgs[0].Text)
+	}
+}

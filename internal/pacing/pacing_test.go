@@ -1,0 +1,111 @@
+package pacing
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/nudgehq/nudge/internal/bus"
+)
+
+func newJS(t *testing.T) func() jetstream.JetStream {
+	t.Helper()
+	s, err := bus.StartEmbedded(bus.EmbeddedConfig{StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Shutdown)
+	// Each call is a separate connection: a separate "process".
+	return func() jetstream.JetStream {
+		nc, err := bus.ConnectEmbedded(s, "pacing-test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		js, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return js
+	}
+}
+
+// TestSlotsSharedAcrossProcesses reserves slots concurrently from two
+// pacers on separate connections: every slot is distinct and at least one
+// interval after the previous one, so the rate holds for both together.
+func TestSlotsSharedAcrossProcesses(t *testing.T) {
+	ctx := context.Background()
+	conn := newJS(t)
+	limits := Limits{"sms": 10}
+	a, err := New(ctx, conn(), limits, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(ctx, conn(), limits, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iv := a.interval["sms"]
+	var mu sync.Mutex
+	var slots []time.Time
+	var wg sync.WaitGroup
+	for i := range 40 {
+		p := a
+		if i%2 == 1 {
+			p = b
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := p.reserve(ctx, "sms", iv, 0)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			slots = append(slots, s)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if len(slots) != 40 {
+		t.Fatalf("got %d slots, want 40", len(slots))
+	}
+	slices.SortFunc(slots, func(x, y time.Time) int { return x.Compare(y) })
+	for i := 1; i < len(slots); i++ {
+		if gap := slots[i].Sub(slots[i-1]); gap < iv {
+			t.Fatalf("slots %d and %d are %v apart, want at least %v", i-1, i, gap, iv)
+		}
+	}
+}
+
+func TestPausePushesNextSlot(t *testing.T) {
+	ctx := context.Background()
+	conn := newJS(t)
+	p, err := New(ctx, conn(), Limits{"email": 100}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now()
+	if err := p.Pause(ctx, "email", 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	slot, err := p.reserve(ctx, "email", p.interval["email"], 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slot.Before(before.Add(30 * time.Second)) {
+		t.Fatalf("after a 30s pause the next slot is %v, want at least %v", slot, before.Add(30*time.Second))
+	}
+	// An unpaced key never waits and is never stored.
+	if err := p.Wait(ctx, "unknown"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.kv.Get(ctx, "unknown"); err == nil {
+		t.Error("an unpaced key was stored")
+	}
+}
