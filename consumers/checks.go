@@ -206,3 +206,18 @@ func Cadence(st store.Store, c quiethours.Cadence) Check {
 		return Verdict{DeferUntil: next, Why: reason}, nil
 	})
 }
+
+// DefaultChecks is the order the deliverer runs its checks in. SessionFresh
+// goes first so that a reminder for a session that was cancelled, moved or
+// has started records that reason rather than the plainer "expired" (its
+// expiry is never after the session start).
+func DefaultChecks(st store.Store, w quiethours.Window, c quiethours.Cadence) []Check {
+	return []Check{
+		SessionFresh(st),
+		Expiry(),
+		Consent(st),
+		Suppression(st),
+		QuietHours(w),
+		Cadence(st, c),
+	}
+}

@@ -19,6 +19,20 @@ const ReasonNotHandledHere = "recorded_only"
 type Ingest struct {
 	Store  store.Store
 	Logger *slog.Logger
+	// Sessions, when set, hears about session and client changes in the
+	// handler that applied them, so it acts on the state just written
+	// (the ReminderScheduler). An error is retried like a store error.
+	Sessions SessionHook
+}
+
+// SessionHook reacts to session and client changes the store applied. It
+// is called when the store reports Applied, and again when a message is
+// redelivered and the store says the event is a duplicate: the previous
+// attempt may have stopped between the store write and the hook, so hooks
+// must derive what they do from the stored state and be idempotent.
+type SessionHook interface {
+	SessionChanged(ctx context.Context, eventType, sessionID string) error
+	ClientChanged(ctx context.Context, clientID string) error
 }
 
 // Handle is a Handler for the NUDGE_EVENTS ingest consumer.
@@ -31,6 +45,9 @@ func (in *Ingest) Handle(ctx context.Context, msg jetstream.Msg) error {
 	}
 	res, err := in.Apply(ctx, ev)
 	if err != nil {
+		return err
+	}
+	if err := in.afterApply(ctx, msg, ev, res); err != nil {
 		return err
 	}
 	if in.Logger != nil {
@@ -81,4 +98,36 @@ func (in *Ingest) Apply(ctx context.Context, ev publishers.Event) (store.Result,
 		return store.Result{}, fmt.Errorf("applying %s %s: %w", ev.Type, ev.ID, err)
 	}
 	return res, nil
+}
+
+// afterApply runs the SessionHook for an applied session or client event,
+// or for one whose earlier delivery applied it (see SessionHook).
+func (in *Ingest) afterApply(ctx context.Context, msg jetstream.Msg, ev publishers.Event, res store.Result) error {
+	if in.Sessions == nil {
+		return nil
+	}
+	if !res.Applied {
+		md, err := msg.Metadata()
+		if res.Reason != store.ReasonDuplicate || err != nil || md.NumDelivered < 2 {
+			return nil
+		}
+	}
+	data, err := ev.DecodeData()
+	if err != nil {
+		return nil // Apply already refused it
+	}
+	switch d := data.(type) {
+	case publishers.SessionBooked:
+		err = in.Sessions.SessionChanged(ctx, ev.Type, d.SessionID)
+	case publishers.SessionRescheduled:
+		err = in.Sessions.SessionChanged(ctx, ev.Type, d.SessionID)
+	case publishers.SessionCancelled:
+		err = in.Sessions.SessionChanged(ctx, ev.Type, d.SessionID)
+	case publishers.ClientUpserted:
+		err = in.Sessions.ClientChanged(ctx, d.ClientID)
+	}
+	if err != nil {
+		return fmt.Errorf("after applying %s %s: %w", ev.Type, ev.ID, err)
+	}
+	return nil
 }

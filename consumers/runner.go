@@ -52,6 +52,11 @@ type Runner struct {
 	Logger  *slog.Logger
 	// HandleTimeout bounds one handler call; default 20s (below AckWait).
 	HandleTimeout time.Duration
+	// Observe, when set, is told how each message ended: result is "ack",
+	// "retry" or "term"; delivered is the message's delivery count (above
+	// 1 for a redelivery). It must be cheap and safe for concurrent use
+	// (metrics).
+	Observe func(consumer, result string, delivered uint64)
 }
 
 // Start begins consuming. The returned stop function drains: it stops
@@ -90,9 +95,14 @@ func (r Runner) Start(ctx context.Context, c jetstream.Consumer) (stop func(cont
 }
 
 func (r Runner) handle(ctx context.Context, msg jetstream.Msg) {
+	var n uint64 = 1
+	if md, merr := msg.Metadata(); merr == nil {
+		n = md.NumDelivered
+	}
 	err := r.Handler(ctx, msg)
 	switch {
 	case err == nil:
+		r.observe("ack", n)
 		if aerr := msg.DoubleAck(ctx); aerr != nil {
 			// The work is done and idempotent; a redelivery will be a no-op.
 			r.Logger.Warn("ack failed", "consumer", r.Name, "subject", msg.Subject(), "err", aerr)
@@ -100,13 +110,11 @@ func (r Runner) handle(ctx context.Context, msg jetstream.Msg) {
 			failpoint.Hit(r.Name + ".after_ack")
 		}
 	case IsPermanent(err):
+		r.observe("term", n)
 		r.Logger.Error("message terminated", "consumer", r.Name, "subject", msg.Subject(), "err", err)
 		_ = msg.TermWithReason(err.Error())
 	default:
-		var n uint64 = 1
-		if md, merr := msg.Metadata(); merr == nil {
-			n = md.NumDelivered
-		}
+		r.observe("retry", n)
 		delay := Backoff(n)
 		var re retryError
 		if errors.As(err, &re) && re.after > delay {
@@ -114,5 +122,11 @@ func (r Runner) handle(ctx context.Context, msg jetstream.Msg) {
 		}
 		r.Logger.Warn("message will be retried", "consumer", r.Name, "subject", msg.Subject(), "delivery", n, "retry_in", delay, "err", err)
 		_ = msg.NakWithDelay(delay)
+	}
+}
+
+func (r Runner) observe(result string, delivered uint64) {
+	if r.Observe != nil {
+		r.Observe(r.Name, result, delivered)
 	}
 }

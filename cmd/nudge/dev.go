@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/nudgehq/nudge/consumers"
 	"github.com/nudgehq/nudge/internal/app"
@@ -25,24 +27,37 @@ type devCmd struct {
 	APIToken   string `help:"API token; generated and saved in the data dir when empty."`
 	NoMigrate  bool   `help:"Do not apply database migrations at start."`
 
-	PracticeName  string  `help:"Practice name used in messages." default:"Harbor Practice"`
-	CrisisLine    string  `help:"Crisis line named in crisis replies and footers." default:"988"`
-	TemplatesDir  string  `help:"Directory of template overrides." type:"existingdir" placeholder:"DIR"`
-	SMSRate       float64 `name:"sms-rate" help:"SMS per second, shared by all processes (a Twilio long code sends about 1)." default:"1"`
-	EmailRate     float64 `name:"email-rate" help:"Email requests per second, shared by all processes." default:"10"`
-	TwilioBaseURL string  `name:"twilio-base-url" help:"Use this Twilio API (e.g. a fake run by a test) instead of the built-in fake." placeholder:"URL"`
+	PracticeName     string        `help:"Practice name used in messages." default:"Harbor Practice"`
+	CrisisLine       string        `help:"Crisis line named in crisis replies and footers." default:"988"`
+	TemplatesDir     string        `help:"Directory of template overrides." type:"existingdir" placeholder:"DIR"`
+	SMSRate          float64       `name:"sms-rate" help:"SMS per second, shared by all processes (a Twilio long code sends about 1)." default:"1"`
+	EmailRate        float64       `name:"email-rate" help:"Email requests per second, shared by all processes." default:"10"`
+	TwilioAccountSID string        `name:"twilio-account-sid" help:"Account SID of the dev fake Twilio." default:"AC00000000000000000000000000000000"`
+	TwilioAuthToken  string        `name:"twilio-auth-token" help:"Auth token of the dev fake Twilio; it signs webhooks with it. Generated and saved in the data dir when empty."`
+	NotifyAckWait    time.Duration `name:"notify-ack-wait" help:"How long a worker may hold a notification before JetStream redelivers it." default:"60s"`
+	TwilioBaseURL    string        `name:"twilio-base-url" help:"Use this Twilio API (e.g. a fake run by a test) instead of the built-in fake." placeholder:"URL"`
+
+	reminderFlags `embed:""`
 }
 
 func (d *devCmd) Run(g *globals) error {
 	if err := os.MkdirAll(d.DataDir, 0o700); err != nil {
 		return fmt.Errorf("creating data dir: %w", err)
 	}
-	token, saved, err := devToken(d.DataDir, d.APIToken)
+	token, err := devSecret(d.DataDir, "api-token", d.APIToken, apiSecret)
+	saved := ""
+	if d.APIToken == "" {
+		saved = filepath.Join(d.DataDir, "api-token")
+	}
 	if err != nil {
 		return err
 	}
 	publicURL := "http://" + d.HTTP
-	fakes, err := startDevProviders(publicURL)
+	twilioToken, err := devSecret(d.DataDir, "twilio-auth-token", d.TwilioAuthToken, hexSecret)
+	if err != nil {
+		return err
+	}
+	fakes, err := startDevProviders(publicURL, d.TwilioAccountSID, twilioToken)
 	if err != nil {
 		return err
 	}
@@ -58,7 +73,7 @@ func (d *devCmd) Run(g *globals) error {
 		HTTPAddr:     d.HTTP,
 		APIToken:     token,
 		EmbeddedNATS: &bus.EmbeddedConfig{StoreDir: jsDir, ListenAddr: d.NATSListen, SyncAlways: true},
-		Topology:     bus.DefaultTopology(1),
+		Topology:     devTopology(d.NotifyAckWait),
 		OpenStore:    openSQLite(dbPath, !d.NoMigrate),
 		Delivery: app.Delivery{
 			Twilio:       twilioCfg,
@@ -67,9 +82,12 @@ func (d *devCmd) Run(g *globals) error {
 			TemplatesDir: d.TemplatesDir,
 			// Like a Twilio long code and a modest SendGrid plan.
 			Rates:              pacing.Limits{"sms": d.SMSRate, "email": d.EmailRate},
+			QuietHours:         d.QuietHours,
 			SendGridWebhookKey: fakes.sendgrid.PublicKey(),
 		},
 		ExtraAuthed: map[string]http.Handler{"GET /v1/dev/outbox": fakes.outbox()},
+		Reminders:   d.reminders(),
+		Calcom:      d.calcom(),
 		Logger:      g.logger,
 		Out:         g.stdout,
 		Banner: func(w io.Writer, addr string) {
@@ -104,27 +122,43 @@ Ctrl-C stops nudge; everything is kept in %s.
 	return app.Run(g.ctx, cfg)
 }
 
-// devToken returns the API token for dev mode: the given one, or the one
-// saved in dataDir, or a new random one that it saves there (0600).
-func devToken(dataDir, given string) (token, savedPath string, err error) {
+func devTopology(ackWait time.Duration) bus.Topology {
+	t := bus.DefaultTopology(1)
+	t.NotifyAckWait = ackWait
+	return t
+}
+
+// devSecret returns the given secret, or the one saved in dataDir under
+// name, or a new one from gen that it saves there (0600), so dev mode keeps
+// its API token and fake-provider credentials across restarts.
+func devSecret(dataDir, name, given string, gen func() string) (string, error) {
 	if given != "" {
-		return given, "", nil
+		return given, nil
 	}
-	path := filepath.Join(dataDir, "api-token")
+	path := filepath.Join(dataDir, name)
 	b, err := os.ReadFile(path)
 	if err == nil && len(strings.TrimSpace(string(b))) > 0 {
-		return strings.TrimSpace(string(b)), path, nil
+		return strings.TrimSpace(string(b)), nil
 	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return "", "", fmt.Errorf("reading API token: %w", err)
+		return "", fmt.Errorf("reading %s: %w", path, err)
 	}
+	secret := gen()
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("saving %s: %w", path, err)
+	}
+	return secret, nil
+}
+
+func apiSecret() string {
 	raw := make([]byte, 24)
-	if _, err := rand.Read(raw); err != nil {
-		return "", "", err
-	}
-	token = "ndg_" + base64.RawURLEncoding.EncodeToString(raw)
-	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
-		return "", "", fmt.Errorf("saving API token: %w", err)
-	}
-	return token, path, nil
+	_, _ = rand.Read(raw)
+	return "ndg_" + base64.RawURLEncoding.EncodeToString(raw)
+}
+
+// hexSecret suits Twilio, whose SDK accepts only alphanumeric tokens.
+func hexSecret() string {
+	raw := make([]byte, 16)
+	_, _ = rand.Read(raw)
+	return hex.EncodeToString(raw)
 }

@@ -25,9 +25,9 @@ type devProviders struct {
 	sendgridFrom string
 }
 
-func startDevProviders(publicURL string) (*devProviders, error) {
+func startDevProviders(publicURL, twilioAccount, twilioToken string) (*devProviders, error) {
 	p := &devProviders{twilioFrom: "+15005550006", sendgridFrom: "reminders@practice.example"}
-	p.twilio = fakeprovider.NewTwilio(fakeprovider.TwilioConfig{StatusDelay: 500 * time.Millisecond})
+	p.twilio = fakeprovider.NewTwilio(fakeprovider.TwilioConfig{AccountSid: twilioAccount, AuthToken: twilioToken, StatusDelay: 500 * time.Millisecond})
 	p.sendgrid = fakeprovider.NewSendGrid(fakeprovider.SendGridConfig{EventWebhookURL: publicURL + "/webhooks/sendgrid/events", EventDelay: 500 * time.Millisecond})
 	var err error
 	if p.twilioSrv, err = p.twilio.Start(); err != nil {

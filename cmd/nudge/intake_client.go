@@ -125,3 +125,33 @@ func (c *intakeClient) postLines(lines []fileLine) (accepted, duplicates int, pr
 	}
 	return accepted, duplicates, problems, nil
 }
+
+// call does one API request and decodes a JSON answer into out. Error
+// answers become errors carrying the server's message and hint.
+func (c *intakeClient) call(method, path string, out any) error {
+	req, err := http.NewRequest(method, c.base+path, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("calling %s: %w (is nudge running?)", c.base, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error struct{ Code, Message, Hint string } `json:"error"`
+		}
+		if json.Unmarshal(raw, &e) == nil && e.Error.Message != "" {
+			msg := e.Error.Message
+			if e.Error.Hint != "" {
+				msg += " (" + e.Error.Hint + ")"
+			}
+			return fmt.Errorf("%s", msg)
+		}
+		return fmt.Errorf("server answered %d: %s", resp.StatusCode, strings.TrimSpace(string(raw)))
+	}
+	return json.Unmarshal(raw, out)
+}

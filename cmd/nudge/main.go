@@ -4,6 +4,7 @@
 //	nudge serve     production: external NATS, Postgres, real providers
 //	nudge publish   send events (one, or a JSONL file)
 //	nudge migrate   apply or inspect database migrations
+//	nudge bench-reminders   measure reminder scheduling (rate, memory, lateness)
 //
 // Every flag can also be set through an environment variable: --api-token
 // is NUDGE_API_TOKEN, --database-url is NUDGE_DATABASE_URL, and so on.
@@ -27,7 +28,10 @@ type cli struct {
 	Serve   serveCmd   `cmd:"" help:"Run against an external NATS cluster, Postgres and the real providers."`
 	Publish publishCmd `cmd:"" help:"Publish events to a running nudge over its HTTP API."`
 	Migrate migrateCmd `cmd:"" help:"Apply or inspect database migrations."`
+	DLQ     dlqCmd     `cmd:"" name:"dlq" help:"List, show and replay dead letters."`
 	Version versionCmd `cmd:"" help:"Print the version."`
+
+	BenchReminders benchRemindersCmd `cmd:"" name:"bench-reminders" help:"Measure reminder scheduling on an embedded JetStream: rate, memory, firing lateness."`
 
 	LogLevel  string `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error"`
 	LogFormat string `help:"Log format: text or json." default:"text" enum:"text,json"`

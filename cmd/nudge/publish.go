@@ -19,15 +19,32 @@ import (
 )
 
 type publishCmd struct {
-	Type    string `arg:"" optional:"" help:"Event type, e.g. client.upserted (with --data)."`
-	Data    string `help:"The event's data as a JSON object (with TYPE)." placeholder:"JSON"`
-	ID      string `help:"Event id (idempotency key); generated when empty (with TYPE)."`
-	Source  string `help:"CloudEvents source of events built from --data." default:"nudge-cli"`
-	File    string `help:"JSON Lines file of complete CloudEvents, one per line ('-' for stdin)." type:"path" placeholder:"FILE"`
+	Type   string `arg:"" optional:"" help:"Event type, e.g. client.upserted (with --data)."`
+	Data   string `help:"The event's data as a JSON object (with TYPE)." placeholder:"JSON"`
+	ID     string `help:"Event id (idempotency key); generated when empty (with TYPE)."`
+	Source string `help:"CloudEvents source of events built from --data." default:"nudge-cli"`
+	File   string `help:"JSON Lines file of complete CloudEvents, one per line ('-' for stdin)." type:"path" placeholder:"FILE"`
+	Batch  int    `help:"Events per HTTP request when publishing a file." default:"100"`
+	apiTarget
+}
+
+// apiTarget is how the client commands (publish, dlq) reach a running nudge.
+type apiTarget struct {
 	Server  string `help:"Base URL of a running nudge." default:"http://127.0.0.1:8080"`
 	Token   string `help:"API token; read from DATA-DIR/api-token when empty." name:"token" env:"NUDGE_API_TOKEN"`
 	DataDir string `help:"Dev data dir to read the API token from." default:"./.nudge" type:"path"`
-	Batch   int    `help:"Events per HTTP request when publishing a file." default:"100"`
+}
+
+func (a apiTarget) client() (*intakeClient, error) {
+	token := a.Token
+	if token == "" {
+		b, err := os.ReadFile(filepath.Join(a.DataDir, "api-token"))
+		if err != nil {
+			return nil, fmt.Errorf("no API token: pass --token or NUDGE_API_TOKEN (dev mode saves one in %s)", filepath.Join(a.DataDir, "api-token"))
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	return &intakeClient{base: strings.TrimRight(a.Server, "/"), token: token, http: &http.Client{Timeout: 60 * time.Second}}, nil
 }
 
 type exitError struct {
@@ -48,15 +65,10 @@ func (p *publishCmd) Run(g *globals) error {
 	if p.Batch < 1 || p.Batch > 1000 {
 		return errors.New("--batch must be 1 to 1000")
 	}
-	token := p.Token
-	if token == "" {
-		b, err := os.ReadFile(filepath.Join(p.DataDir, "api-token"))
-		if err != nil {
-			return fmt.Errorf("no API token: pass --token or NUDGE_API_TOKEN (dev mode saves one in %s)", filepath.Join(p.DataDir, "api-token"))
-		}
-		token = strings.TrimSpace(string(b))
+	c, err := p.client()
+	if err != nil {
+		return err
 	}
-	c := &intakeClient{base: strings.TrimRight(p.Server, "/"), token: token, http: &http.Client{Timeout: 60 * time.Second}}
 	if p.File != "" {
 		return p.publishFile(g, c)
 	}

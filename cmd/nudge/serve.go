@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/nudgehq/nudge/internal/app"
 	"github.com/nudgehq/nudge/internal/bus"
@@ -28,6 +29,9 @@ type serveCmd struct {
 	NATSTLSCert  string `name:"nats-tls-cert" help:"Client certificate for NATS mutual TLS." type:"existingfile" placeholder:"FILE"`
 	NATSTLSKey   string `name:"nats-tls-key" help:"Client key for NATS mutual TLS." type:"existingfile" placeholder:"FILE"`
 	Replicas     int    `help:"JetStream replicas for nudge's streams (3 for a production cluster)." default:"3"`
+
+	reminderFlags `embed:""`
+	providerFlags `embed:""`
 }
 
 // validate names every missing or invalid setting at once, so an operator
@@ -68,6 +72,10 @@ func (s *serveCmd) validate() error {
 	if s.NATSPassword != "" && s.NATSUser == "" {
 		add("NUDGE_NATS_PASSWORD is set without NUDGE_NATS_USER")
 	}
+	if s.ReminderStaleness < time.Second {
+		add("NUDGE_REMINDER_STALENESS (--reminder-staleness) must be at least 1s, got %v", s.ReminderStaleness)
+	}
+	problems = append(problems, s.providerFlags.problems()...)
 	if len(problems) > 0 {
 		return errors.New("nudge serve cannot start; fix its configuration:\n  - " + strings.Join(problems, "\n  - "))
 	}
@@ -91,6 +99,9 @@ func (s *serveCmd) Run(g *globals) error {
 		},
 		Topology:  bus.DefaultTopology(s.Replicas),
 		OpenStore: openPostgres(s.DatabaseURL, !s.NoMigrate),
+		Delivery:  s.delivery(s.QuietHours),
+		Reminders: s.reminders(),
+		Calcom:    s.calcom(),
 		Logger:    g.logger,
 		Out:       g.stdout,
 	})

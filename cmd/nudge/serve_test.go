@@ -4,6 +4,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestServeValidateNamesEveryProblem(t *testing.T) {
@@ -12,15 +13,34 @@ func TestServeValidateNamesEveryProblem(t *testing.T) {
 	if err == nil {
 		t.Fatal("validate accepted a broken configuration")
 	}
-	for _, want := range []string{"NUDGE_DATABASE_URL", "NUDGE_NATS_URL", "NUDGE_API_TOKEN", "NUDGE_HTTP", "NUDGE_REPLICAS", "NUDGE_NATS_TLS_KEY"} {
+	for _, want := range []string{"NUDGE_DATABASE_URL", "NUDGE_NATS_URL", "NUDGE_API_TOKEN", "NUDGE_HTTP", "NUDGE_REPLICAS", "NUDGE_NATS_TLS_KEY",
+		"NUDGE_PUBLIC_URL", "NUDGE_PRACTICE_NAME", "no channel configured"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not name %s:\n%v", want, err)
 		}
 	}
 
 	ok := serveCmd{HTTP: ":8080", Replicas: 3, NATSURL: "nats://a:4222, tls://b:4222", DatabaseURL: "postgres://nudge@db/nudge", APIToken: strings.Repeat("x", 32)}
+	ok.ReminderStaleness = 30 * time.Minute
+	ok.providerFlags = providerFlags{
+		PublicURL: "https://nudge.example.org", PracticeName: "Harbor Practice", PracticeAddress: "1 Main St",
+		TwilioAccountSID: "AC123", TwilioAuthToken: "tok", TwilioFrom: "+14155550123",
+		SendGridAPIKey: "SG.x.y", SendGridFrom: "care@practice.example", SendGridWebhookKey: "key",
+		SMSRate: 1, EmailRate: 10,
+	}
 	if err := ok.validate(); err != nil {
 		t.Fatalf("validate rejected a complete configuration: %v", err)
+	}
+
+	// A half-configured channel names what is missing for it.
+	half := ok
+	half.providerFlags.TwilioFrom = ""
+	half.providerFlags.SendGridWebhookKey = ""
+	err = half.validate()
+	for _, want := range []string{"NUDGE_TWILIO_FROM", "NUDGE_SENDGRID_WEBHOOK_KEY"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("half-configured channels: error does not name %s: %v", want, err)
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"time"
@@ -20,8 +21,11 @@ import (
 
 	"github.com/nudgehq/nudge/consumers"
 	"github.com/nudgehq/nudge/internal/bus"
+	"github.com/nudgehq/nudge/internal/calcom"
 	"github.com/nudgehq/nudge/internal/httpapi"
+	"github.com/nudgehq/nudge/internal/metrics"
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/webhook"
 	"github.com/nudgehq/nudge/publishers"
 )
 
@@ -41,6 +45,11 @@ type Config struct {
 	OpenStore func(ctx context.Context) (store.Store, error)
 
 	Delivery Delivery
+	// Reminders is the practice's appointment-reminder policy; a zero
+	// Policy.Window follows Delivery.QuietHours.
+	Reminders consumers.ReminderConfig
+	// Calcom configures POST /webhooks/calcom (Cal.com bookings).
+	Calcom calcom.Config
 	// ExtraAuthed are more API routes behind the token (dev outbox).
 	ExtraAuthed map[string]http.Handler
 
@@ -107,24 +116,67 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	}
 	closers = append(closers, func() { _ = st.Close() })
 
+	// Metrics: one set per Run, on its own registry.
+	m := metrics.New(metrics.Config{
+		Pending: metrics.JetStreamPending(js, metrics.TopologyConsumers(cfg.Topology)...),
+		Logger:  log,
+	})
+
 	// Consumers.
-	ingest := &consumers.Ingest{Store: st, Logger: log}
+	reminders, err := newReminders(st, js, cfg, log)
+	if err != nil {
+		return err
+	}
+	ingest := &consumers.Ingest{Store: st, Logger: log, Sessions: reminders}
 	ic, err := js.Consumer(ctx, bus.StreamEvents, bus.ConsumerIngest)
 	if err != nil {
 		return fmt.Errorf("opening ingest consumer: %w", err)
 	}
-	stopIngest, err := consumers.Runner{Name: bus.ConsumerIngest, Handler: ingest.Handle, Logger: log}.Start(ctx, ic)
+	stopIngest, err := consumers.Runner{Name: bus.ConsumerIngest, Handler: ingest.Handle, Logger: log, Observe: m.ConsumerMessage}.Start(ctx, ic)
 	if err != nil {
 		return err
 	}
 	disp := consumers.BusDispatcher{JS: js}
-	stopDeliver, err := startDeliverer(ctx, js, st, cfg, disp, nil, log)
+	stopDeliver, err := startDeliverer(ctx, js, st, cfg, disp, m, m.ConsumerMessage, log)
 	if err != nil {
 		_ = stopIngest(context.Background())
 		return err
 	}
+	dead := &consumers.DeadLetters{Store: st, JS: js, Logger: log, Counted: m.DeadLettered}
+	dc, err := js.Consumer(ctx, bus.StreamAdvisories, bus.ConsumerDeadLetter)
+	if err != nil {
+		_ = errors.Join(stopIngest(context.Background()), stopDeliver(context.Background()))
+		return fmt.Errorf("opening deadletter consumer: %w", err)
+	}
+	stopDead, err := consumers.Runner{Name: bus.ConsumerDeadLetter, Handler: dead.Handle, Logger: log, Observe: m.ConsumerMessage}.Start(ctx, dc)
+	if err != nil {
+		_ = errors.Join(stopIngest(context.Background()), stopDeliver(context.Background()))
+		return err
+	}
 	stopConsumers := func(ctx context.Context) error {
-		return errors.Join(stopIngest(ctx), stopDeliver(ctx))
+		return errors.Join(stopIngest(ctx), stopDeliver(ctx), stopDead(ctx))
+	}
+
+	// Provider webhooks (signed) and the staff inbox (behind the token).
+	extra := calcom.NewHandler(cfg.Calcom, publishers.NewPublisher(js), log).Routes()
+	authed := map[string]http.Handler{}
+	maps.Copy(authed, cfg.ExtraAuthed)
+	if cfg.Delivery.Twilio != nil || cfg.Delivery.SendGridWebhookKey != "" {
+		hooks, err := webhook.New(webhook.Config{
+			Store:             st,
+			Dispatcher:        disp,
+			PublicURL:         cfg.Delivery.Practice.PublicURL,
+			TwilioAuthToken:   cfg.Delivery.twilioAuthToken(),
+			SendGridPublicKey: cfg.Delivery.SendGridWebhookKey,
+			Logger:            log,
+		})
+		if err != nil {
+			_ = stopConsumers(context.Background())
+			return err
+		}
+		maps.Copy(extra, hooks.Routes())
+		inbox := hooks.InboxHandler()
+		authed["/v1/inbox"], authed["/v1/inbox/"] = inbox, inbox
 	}
 
 	// HTTP.
@@ -134,7 +186,11 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		APIToken:    cfg.APIToken,
 		Logger:      log,
 		Mode:        cfg.Mode,
-		ExtraAuthed: cfg.ExtraAuthed,
+		ExtraAuthed: authed,
+		Extra:       extra,
+		DeadLetters: dead,
+		Events:      m.Event,
+		Metrics:     m.Handler(),
 		Ready: func(ctx context.Context) error {
 			if !nc.IsConnected() {
 				return errors.New("nats not connected")

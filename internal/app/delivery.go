@@ -1,11 +1,13 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -33,6 +35,18 @@ type Delivery struct {
 	Cadence    quiethours.Cadence
 	// SendGridWebhookKey verifies SendGrid's signed event webhook.
 	SendGridWebhookKey string
+	// TwilioWebhookToken verifies Twilio's webhook signatures: the
+	// account's auth token. Empty means Twilio.AuthToken.
+	TwilioWebhookToken string
+}
+
+// twilioAuthToken is what Twilio signs webhooks with: the account's auth
+// token (API keys authenticate calls but do not sign webhooks).
+func (d Delivery) twilioAuthToken() string {
+	if d.Twilio == nil {
+		return ""
+	}
+	return cmp.Or(d.TwilioWebhookToken, d.Twilio.AuthToken)
 }
 
 // senders builds one Sender per configured channel.
@@ -69,7 +83,7 @@ func (d Delivery) templates() (*templates.Set, error) {
 }
 
 // startDeliverer builds the deliverer and starts the deliver consumer.
-func startDeliverer(ctx context.Context, js jetstream.JetStream, st store.Store, cfg Config, disp consumers.Dispatcher, obs consumers.Observer, log *slog.Logger) (func(context.Context) error, error) {
+func startDeliverer(ctx context.Context, js jetstream.JetStream, st store.Store, cfg Config, disp consumers.Dispatcher, obs consumers.Observer, observe func(consumer, result string, delivered uint64), log *slog.Logger) (func(context.Context) error, error) {
 	d := cfg.Delivery
 	senders, err := d.senders()
 	if err != nil {
@@ -107,18 +121,14 @@ func startDeliverer(ctx context.Context, js jetstream.JetStream, st store.Store,
 		Practice:   d.Practice,
 		Observer:   obs,
 		Logger:     log,
-		Checks: []consumers.Check{
-			consumers.Expiry(),
-			consumers.Consent(st),
-			consumers.Suppression(st),
-			consumers.SessionFresh(st),
-			consumers.QuietHours(window),
-			consumers.Cadence(st, cadence),
-		},
+		Checks:     consumers.DefaultChecks(st, window, cadence),
 	}
 	c, err := js.Consumer(ctx, bus.StreamNotify, bus.ConsumerDeliver)
 	if err != nil {
 		return nil, fmt.Errorf("opening deliver consumer: %w", err)
 	}
-	return consumers.Runner{Name: bus.ConsumerDeliver, Handler: dl.Handle, Logger: log}.Start(ctx, c)
+	// A handler must finish well inside the ack wait, or JetStream hands
+	// the notification to another worker while this one still holds it.
+	timeout := min(20*time.Second, cmp.Or(cfg.Topology.NotifyAckWait, 60*time.Second)*2/3)
+	return consumers.Runner{Name: bus.ConsumerDeliver, Handler: dl.Handle, Logger: log, HandleTimeout: timeout, Observe: observe}.Start(ctx, c)
 }

@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -26,7 +27,19 @@ const (
 	// (session.confirmed, client.opted_out, safety.crisis_reply …).
 	StreamOut   = "NUDGE_OUT"
 	SubjectsOut = "nudge.out.>"
+
+	// NUDGE_ADVISORIES captures JetStream's MAX_DELIVERIES advisories for
+	// nudge's consumers, so a message given up on while no nudge process
+	// was listening is still dead-lettered (advisories are core NATS
+	// messages: without a stream they are lost).
+	StreamAdvisories   = "NUDGE_ADVISORIES"
+	ConsumerDeadLetter = "deadletter"
 )
+
+// MaxDeliveriesSubject is the advisory subject for one stream's consumers.
+func MaxDeliveriesSubject(stream string) string {
+	return "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + stream + ".*"
+}
 
 // Topology is what Provision creates.
 type Topology struct {
@@ -38,6 +51,13 @@ type Topology struct {
 	// DuplicateWindow is how long JetStream remembers event ids. The store
 	// dedupes forever; this window stops repeats before they cost a write.
 	DuplicateWindow time.Duration
+	// NotifyMaxDeliver is how often a notification is tried before it is
+	// dead-lettered; 0 means MaxDeliverNotify.
+	NotifyMaxDeliver int
+	// NotifyAckWait is how long a worker may hold a notification before
+	// JetStream redelivers it (after a crash, this is how soon another
+	// worker picks it up); 0 means 60s.
+	NotifyAckWait time.Duration
 }
 
 // DefaultTopology returns the production defaults for the given replica count.
@@ -70,6 +90,15 @@ func (t Topology) StreamConfigs() []jetstream.StreamConfig {
 		AllowMsgTTL:       true,
 		Discard:           jetstream.DiscardOld,
 	}, {
+		Name:        StreamAdvisories,
+		Description: "MAX_DELIVERIES advisories of nudge's consumers: the dead-letter feed",
+		Subjects:    []string{MaxDeliveriesSubject(StreamEvents), MaxDeliveriesSubject(StreamNotify)},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    t.Replicas,
+		MaxAge:      t.EventsMaxAge,
+		Discard:     jetstream.DiscardOld,
+	}, {
 		Name:        StreamOut,
 		Description: "Events nudge emits for other systems",
 		Subjects:    []string{SubjectsOut},
@@ -96,14 +125,23 @@ func (t Topology) ConsumerConfigs() map[string][]jetstream.ConsumerConfig {
 			MaxAckPending: 1000,
 			Replicas:      t.Replicas,
 		}},
+		StreamAdvisories: {{
+			Durable:       ConsumerDeadLetter,
+			Description:   "Moves messages JetStream gave up on into the dead-letter store",
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			DeliverPolicy: jetstream.DeliverAllPolicy,
+			AckWait:       30 * time.Second,
+			MaxDeliver:    -1,
+			Replicas:      t.Replicas,
+		}},
 		StreamNotify: {{
 			Durable:       ConsumerDeliver,
 			Description:   "Checks and sends due notifications",
 			FilterSubject: SubjectsNotify,
 			AckPolicy:     jetstream.AckExplicitPolicy,
 			DeliverPolicy: jetstream.DeliverAllPolicy,
-			AckWait:       60 * time.Second,
-			MaxDeliver:    MaxDeliverNotify,
+			AckWait:       cmp.Or(t.NotifyAckWait, 60*time.Second),
+			MaxDeliver:    cmp.Or(t.NotifyMaxDeliver, MaxDeliverNotify),
 			MaxAckPending: 1000,
 			Replicas:      t.Replicas,
 		}},

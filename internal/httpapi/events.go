@@ -66,6 +66,10 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 		rejected = append(rejected, re)
 	}
 	if len(rejected) > 0 {
+		// All or nothing: every event of the batch was refused.
+		for _, ev := range events {
+			s.countEvent(ev.Type, "rejected")
+		}
 		writeJSON(w, http.StatusBadRequest, map[string]any{
 			"error": apiError{
 				Code:    "invalid_events",
@@ -85,6 +89,7 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 			pending := make([]string, 0, len(events)-i)
 			for _, rest := range events[i:] {
 				pending = append(pending, rest.ID)
+				s.countEvent(rest.Type, "unavailable")
 			}
 			writeJSON(w, errUnavailable.Status, map[string]any{
 				"error":        errUnavailable,
@@ -94,9 +99,21 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		accepted = append(accepted, acceptedEvent{ID: ev.ID, Type: ev.Type, Duplicate: res.Duplicate})
+		if res.Duplicate {
+			s.countEvent(ev.Type, "duplicate")
+		} else {
+			s.countEvent(ev.Type, "accepted")
+		}
 	}
 	s.audit(r, "events.accepted", "", fmt.Sprintf(`{"count":%d}`, len(accepted)))
 	writeJSON(w, http.StatusAccepted, map[string]any{"accepted": accepted})
+}
+
+// countEvent reports one intake event to metrics, when configured.
+func (s *Server) countEvent(typ, result string) {
+	if s.cfg.Events != nil {
+		s.cfg.Events(typ, result)
+	}
 }
 
 func (s *Server) audit(r *http.Request, action, target, detail string) {

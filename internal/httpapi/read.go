@@ -42,6 +42,8 @@ type sessionView struct {
 	LocationKind         string    `json:"location_kind,omitempty"`
 	CancelReason         string    `json:"cancel_reason,omitempty"`
 	UpdatedAt            time.Time `json:"updated_at"`
+	// Reminders are the session's appointment reminders, soonest first.
+	Reminders []reminderView `json:"reminders"`
 }
 
 type deliveryView struct {
@@ -100,10 +102,15 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, r, err)
 		return
 	}
+	reminders, err := s.sessionReminders(r, ss.ID)
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, sessionView{
 		ID: ss.ID, ClientID: ss.ClientID, State: string(ss.Status), Version: ss.Version, StartsAt: ss.StartsAt,
 		DurationMin: ss.DurationMin, ClinicianDisplayName: ss.ClinicianDisplayName, LocationKind: ss.LocationKind,
-		CancelReason: ss.CancelReason, UpdatedAt: ss.UpdatedAt,
+		CancelReason: ss.CancelReason, UpdatedAt: ss.UpdatedAt, Reminders: reminders,
 	})
 }
 

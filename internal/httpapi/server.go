@@ -42,6 +42,14 @@ type Config struct {
 	ExtraAuthed map[string]http.Handler
 	// Mode is shown by the console ("dev" or "serve").
 	Mode string
+	// Events, when set, counts intake events by type and result
+	// ("accepted", "duplicate", "rejected", "unavailable") for metrics.
+	Events func(typ, result string)
+	// Metrics, when set, is served unauthenticated at GET /metrics, as
+	// Prometheus scrapers expect; it exposes no client data.
+	Metrics http.Handler
+	// DeadLetters replays dead letters (POST /v1/deadletters/{id}/replay).
+	DeadLetters DeadLetterReplayer
 }
 
 // Server serves the HTTP API.
@@ -68,12 +76,19 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /v1/events/{id}", s.auth(http.HandlerFunc(s.getEvent)))
 	s.mux.Handle("GET /v1/clients/{id}", s.auth(http.HandlerFunc(s.getClient)))
 	s.mux.Handle("GET /v1/sessions/{id}", s.auth(http.HandlerFunc(s.getSession)))
+	s.mux.Handle("GET /v1/reminders", s.auth(http.HandlerFunc(s.listReminders)))
 	s.mux.Handle("GET /v1/deliveries", s.auth(http.HandlerFunc(s.listDeliveries)))
 	s.mux.Handle("GET /v1/audit", s.auth(http.HandlerFunc(s.listAudit)))
+	s.mux.Handle("GET /v1/deadletters", s.auth(http.HandlerFunc(s.listDeadLetters)))
+	s.mux.Handle("GET /v1/deadletters/{id}", s.auth(http.HandlerFunc(s.getDeadLetter)))
+	s.mux.Handle("POST /v1/deadletters/{id}/replay", s.auth(http.HandlerFunc(s.replayDeadLetter)))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	s.mux.HandleFunc("GET /readyz", s.readyz)
+	if s.cfg.Metrics != nil {
+		s.mux.Handle("GET /metrics", s.cfg.Metrics)
+	}
 	s.mux.HandleFunc("GET /{$}", s.console)
 	for pattern, h := range s.cfg.Extra {
 		s.mux.Handle(pattern, h)

@@ -185,7 +185,7 @@ func DeliveryStateRank(s DeliveryState) int {
 type Delivery struct {
 	ID             string // opaque id, safe to hand to providers
 	IdempotencyKey string // e.g. "reminder:S1:v2:48h:sms"
-	ClientID       string
+	ClientID       string // empty for a reply to a number no client has
 	Channel        string
 	Purpose        string
 	Template       string
@@ -317,7 +317,62 @@ type Store interface {
 	// has not applied it.
 	GetEvent(ctx context.Context, id string) (EventRecord, error)
 
+	// ClientsByAddress returns the clients whose phone (channel sms, exact
+	// E.164) or email (channel email, case-insensitive) is address, sorted
+	// by id. Several clients may share a family phone or email.
+	ClientsByAddress(ctx context.Context, channel, address string) ([]Client, error)
+
+	// RecordInbound stores an inbound message unless one with its ID
+	// exists; created reports whether this call stored it. A replay
+	// changes nothing. ReceivedAt defaults to now; ProcessedAt, Handled,
+	// HandledBy and HandledAt are ignored (see FinishInbound and
+	// ResolveInbound).
+	RecordInbound(ctx context.Context, m InboundMessage) (created bool, err error)
+	// FinishInbound marks the message processed: nudge has done everything
+	// it does for it. Finishing twice keeps the first ProcessedAt.
+	FinishInbound(ctx context.Context, id string) error
+	// GetInbound returns ErrNotFound for unknown ids.
+	GetInbound(ctx context.Context, id string) (InboundMessage, error)
+	// ListInbox returns matching messages, newest first.
+	ListInbox(ctx context.Context, f InboxFilter) ([]InboundMessage, error)
+	// ResolveInbound marks the message handled by staff (an actor such as
+	// "staff:alice") and writes an audit entry, in one transaction.
+	// Resolving a handled message changes nothing and returns it as it is.
+	ResolveInbound(ctx context.Context, id, staff string) (InboundMessage, error)
+
+	// RecordProviderEvent records an applied provider event unless its
+	// (Provider, EventID) exists; created reports whether this call
+	// recorded it.
+	RecordProviderEvent(ctx context.Context, e ProviderEvent) (created bool, err error)
+	// GetProviderEvent returns ErrNotFound when the event was never recorded.
+	GetProviderEvent(ctx context.Context, provider, eventID string) (ProviderEvent, error)
+
 	// Ping checks the connection.
 	Ping(ctx context.Context) error
 	Close() error
+
+	// Dead letters
+
+	// AddDeadLetter records a message its consumer gave up on; recording
+	// the same (Stream, StreamSeq) again is a no-op (created=false).
+	AddDeadLetter(ctx context.Context, d DeadLetter) (DeadLetter, bool, error)
+	// ListDeadLetters returns the newest first; pending only when
+	// onlyPending is set.
+	ListDeadLetters(ctx context.Context, onlyPending bool, limit int) ([]DeadLetter, error)
+	GetDeadLetter(ctx context.Context, id int64) (DeadLetter, error)
+	// MarkDeadLetterReplayed stamps the replay; replaying twice is ErrConflict.
+	MarkDeadLetterReplayed(ctx context.Context, id int64, by string) (DeadLetter, error)
+
+	// Reminders
+
+	// UpsertReminder records the scheduler's decision for r.Key: it creates
+	// the row or replaces its state, reason, FireAt and NotAfter (the
+	// session, version, offset and channel are part of the key).
+	UpsertReminder(ctx context.Context, r Reminder) (Reminder, error)
+	// CancelReminders marks the session's scheduled reminders cancelled with
+	// reason, except those whose key is in keep; it returns how many it
+	// changed. Skipped and cancelled rows are left as they are.
+	CancelReminders(ctx context.Context, sessionID string, keep []string, reason string) (int, error)
+	// ListReminders returns matching reminders, soonest FireAt first.
+	ListReminders(ctx context.Context, f ReminderFilter) ([]Reminder, error)
 }

@@ -57,7 +57,9 @@ func (s *Store) CreateDelivery(ctx context.Context, d store.Delivery) (store.Del
 
 // validNewDelivery checks d and defaults its state to pending.
 func validNewDelivery(d *store.Delivery) error {
-	if err := required("idempotency key", d.IdempotencyKey, "client id", d.ClientID); err != nil {
+	// ClientID may be empty: a reply to a number no client has (STOP or
+	// HELP from a stranger) is still a delivery with a ledger row.
+	if err := required("idempotency key", d.IdempotencyKey); err != nil {
 		return err
 	}
 	if err := validChannel(d.Channel); err != nil {

@@ -59,9 +59,16 @@ func testDeliveryCreate(t *testing.T, s store.Store) {
 	_, _, err = s.CreateDelivery(ctx, taken)
 	wantErr(t, "id of another key", err, store.ErrConflict)
 
+	// A reply to an unknown number has no client, but still a ledger row.
+	stranger := delivery("reply:stranger")
+	stranger.ClientID = ""
+	got, created, err = s.CreateDelivery(ctx, stranger)
+	if err != nil || !created || got.ClientID != "" {
+		t.Errorf("delivery without a client = %+v, %v, %v; want created", got, created, err)
+	}
+
 	for name, mutate := range map[string]func(*store.Delivery){
 		"empty key":     func(d *store.Delivery) { d.IdempotencyKey = "" },
-		"empty client":  func(d *store.Delivery) { d.ClientID = "" },
 		"channel":       func(d *store.Delivery) { d.Channel = "carrier-pigeon" },
 		"unknown state": func(d *store.Delivery) { d.State = "lost" },
 	} {

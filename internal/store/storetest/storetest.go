@@ -51,6 +51,15 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentEventReplay", testConcurrentEventReplay},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"Ping", testPing},
+		{"InboundRecord", testInboundRecord},
+		{"InboundFinish", testInboundFinish},
+		{"Inbox", testInbox},
+		{"ProviderEvents", testProviderEvents},
+		{"ClientsByAddress", testClientsByAddress},
+		{"DeadLetters", testDeadLetters},
+		{"ReminderUpsert", testReminderUpsert},
+		{"ReminderCancel", testReminderCancel},
+		{"ReminderList", testReminderList},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

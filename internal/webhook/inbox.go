@@ -1,0 +1,148 @@
+package webhook
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/nudgehq/nudge/internal/store"
+)
+
+// InboxHandler serves the staff inbox: the inbound messages nudge could
+// not answer by itself (free text, crisis language, a C without a session).
+//
+//	GET  /v1/inbox                the open inbox, newest first; ?all=true lists every message; ?limit=N (default 100, at most 500)
+//	GET  /v1/inbox/{id}           one message, with its text
+//	POST /v1/inbox/{id}/resolve   mark it handled; body {"staff": "alice"} names who (optional)
+//
+// The responses carry message text and phone numbers: the caller must put
+// the handler behind staff authentication (the API token).
+func (h *Handler) InboxHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/inbox", h.listInbox)
+	mux.HandleFunc("GET /v1/inbox/{id}", h.getInbox)
+	mux.HandleFunc("POST /v1/inbox/{id}/resolve", h.resolveInbox)
+	return mux
+}
+
+type inboxView struct {
+	ID          string     `json:"id"`
+	Channel     string     `json:"channel"`
+	From        string     `json:"from"`
+	To          string     `json:"to,omitempty"`
+	Body        string     `json:"body"`
+	Kind        string     `json:"kind"`
+	ClientID    string     `json:"client_id,omitempty"`
+	ReceivedAt  time.Time  `json:"received_at"`
+	ProcessedAt *time.Time `json:"processed_at,omitempty"`
+	NeedsStaff  bool       `json:"needs_staff"`
+	Handled     bool       `json:"handled"`
+	HandledBy   string     `json:"handled_by,omitempty"`
+	HandledAt   *time.Time `json:"handled_at,omitempty"`
+}
+
+func viewInbound(m store.InboundMessage) inboxView {
+	v := inboxView{
+		ID: m.ID, Channel: m.Channel, From: m.From, To: m.To, Body: m.Body, Kind: m.Kind, ClientID: m.ClientID,
+		ReceivedAt: m.ReceivedAt, NeedsStaff: m.NeedsStaff, Handled: m.Handled, HandledBy: m.HandledBy,
+	}
+	if !m.ProcessedAt.IsZero() {
+		v.ProcessedAt = &m.ProcessedAt
+	}
+	if !m.HandledAt.IsZero() {
+		v.HandledAt = &m.HandledAt
+	}
+	return v
+}
+
+const maxInboxLimit = 500
+
+func (h *Handler) listInbox(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := store.InboxFilter{NeedsStaff: true, Limit: 100}
+	if all := q.Get("all"); all != "" {
+		b, err := strconv.ParseBool(all)
+		if err != nil {
+			writeError(w, webhookError{http.StatusBadRequest, "bad_query", "all must be true or false"})
+			return
+		}
+		f.NeedsStaff = !b
+	}
+	if limit := q.Get("limit"); limit != "" {
+		n, err := strconv.Atoi(limit)
+		if err != nil || n < 1 || n > maxInboxLimit {
+			writeError(w, webhookError{http.StatusBadRequest, "bad_query", "limit must be a number from 1 to 500"})
+			return
+		}
+		f.Limit = n
+	}
+	msgs, err := h.cfg.Store.ListInbox(r.Context(), f)
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	views := make([]inboxView, 0, len(msgs))
+	for _, m := range msgs {
+		views = append(views, viewInbound(m))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"messages": views})
+}
+
+func (h *Handler) getInbox(w http.ResponseWriter, r *http.Request) {
+	m, err := h.cfg.Store.GetInbound(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewInbound(m))
+}
+
+// maxStaffName bounds the name recorded as who resolved a message.
+const maxStaffName = 100
+
+func (h *Handler) resolveInbox(w http.ResponseWriter, r *http.Request) {
+	actor := "api-token"
+	body, bad := readBody(w, r, 4<<10)
+	if bad != nil {
+		writeError(w, *bad)
+		return
+	}
+	if len(strings.TrimSpace(string(body))) > 0 {
+		var req struct {
+			Staff string `json:"staff"`
+		}
+		if err := json.Unmarshal(body, &req); err != nil {
+			writeError(w, webhookError{http.StatusBadRequest, "malformed_json", `body must be {"staff": "<name>"} or empty`})
+			return
+		}
+		name := strings.TrimSpace(req.Staff)
+		if len(name) > maxStaffName || strings.IndexFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+			writeError(w, webhookError{http.StatusBadRequest, "bad_staff", "staff must be a printable name of at most 100 bytes"})
+			return
+		}
+		if name != "" {
+			actor = "staff:" + name
+		}
+	}
+	m, err := h.cfg.Store.ResolveInbound(r.Context(), r.PathValue("id"), actor)
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, viewInbound(m))
+}
+
+// storeError maps store errors: not found is 404, anything else a logged
+// 500 (never echoed: it may carry SQL).
+func (h *Handler) storeError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, errNotFound)
+		return
+	}
+	h.log.Error("inbox", "path", r.URL.Path, "err", err)
+	writeError(w, errInternal)
+}
