@@ -238,6 +238,11 @@ func (dl *Deliverer) render(n Notification, t Target, d store.Delivery) (channel
 		vars["PracticePostalAddress"] = dl.Practice.PostalAddress
 		vars["UnsubscribeURL"] = strings.TrimRight(dl.Practice.PublicURL, "/") + "/u/" + d.ID
 	}
+	if !n.SessionStarts.IsZero() {
+		// Session-linked messages (confirmations of a C reply, say) show
+		// the session's day and time in the client's zone and language.
+		vars["When"] = templates.FormatWhen(n.SessionStarts, t.Loc, locale)
+	}
 	for k, v := range n.Vars {
 		vars[k] = v
 	}

@@ -441,3 +441,23 @@ func TestDeliverEmailCarriesOnlyDeliveryID(t *testing.T) {
 		t.Errorf("email lacks the unsubscribe link or postal address:\n%s", msgs[0].Text)
 	}
 }
+
+// A reply tied to a session (the acknowledgement of C) shows the session's
+// day and time in the client's own zone, which the deliverer fills in.
+func TestDeliverFillsWhenForSessionReplies(t *testing.T) {
+	f := newDeliverFixture(t)
+	starts := time.Date(2026, 3, 12, 19, 0, 0, 0, time.UTC) // 3:00 PM in New York (EDT)
+	n := Notification{Key: "reply:SMc", ClientID: "c1", Channel: "sms", Purpose: PurposeReplies, Kind: "confirmed",
+		Urgent: true, SessionID: "S9", SessionVersion: 0, SessionStarts: starts}
+	if _, err := f.st.ApplySessionBooked(t.Context(), store.EventRef{ID: "b9", Type: "x", Time: f.now.Add(-time.Hour)},
+		store.Session{ID: "S9", ClientID: "c1", StartsAt: starts}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.dl.Deliver(t.Context(), n); err != nil {
+		t.Fatal(err)
+	}
+	msgs := outbound(f.twilio)
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Body, "3:00 PM") {
+		t.Fatalf("confirmation = %v, want the session time in New York", msgs)
+	}
+}

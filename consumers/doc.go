@@ -12,4 +12,10 @@
 //  3. ingest.go applies each event to the store idempotently: replaying an
 //     event changes nothing, and an event older than the stored state does
 //     not overwrite it (the store compares event times).
+//
+// Appointment reminders branch off step 3: after a session or client
+// change is applied, reminders.go (ReminderScheduler) places each reminder
+// in the client's quiet-hours window and keeps one JetStream message
+// schedule per session and offset (schedules.go); when it fires, deliver.go
+// re-checks the session (checks.go) and sends at most once.
 package consumers

@@ -361,10 +361,11 @@ func (rs *ReminderScheduler) skip(ctx context.Context, s store.Session, c store.
 	}); err != nil {
 		return fmt.Errorf("recording skipped reminder %s: %w", key, err)
 	}
-	if reason == quiethours.ReasonOffsetPassed {
-		// Never due: a session booked 3 hours ahead has no 48-hour
-		// reminder. The reminders table says so; the ledger stays for
-		// notifications that were due.
+	if reason == quiethours.ReasonOffsetPassed || reason == SkipNoAddress {
+		// Never due (a session booked 3 hours ahead has no 48-hour
+		// reminder), or due once the client has an address (ClientChanged
+		// schedules it then, under this very key, so no terminal ledger row
+		// may block it). The reminders table says why.
 		return nil
 	}
 	_, _, err := rs.store.CreateDelivery(ctx, store.Delivery{

@@ -398,6 +398,24 @@ func TestSchedulerClientChanges(t *testing.T) {
 	if r := f.reminders(t, "S1")["reminder:S1:v1:2h:sms"]; r.State != store.ReminderCancelled || r.Reason != ReasonReminderChannelChanged {
 		t.Errorf("old channel row %+v", r)
 	}
+
+	// A client with no address: nothing can go, the reminders say why, and
+	// no ledger row blocks them once a phone number arrives.
+	f.client(t, store.Client{ID: "c2", Timezone: "America/New_York"})
+	f.book(t, "S2", "c2", starts, "in_person")
+	if r := f.reminders(t, "S2")["reminder:S2:v1:2h:sms"]; r.State != store.ReminderSkipped || r.Reason != SkipNoAddress {
+		t.Errorf("no-address row %+v", r)
+	}
+	f.client(t, store.Client{ID: "c2", Timezone: "America/New_York", Phone: "+14155550102"})
+	if err := f.rs.ClientChanged(t.Context(), "c2"); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.reminders(t, "S2")["reminder:S2:v1:2h:sms"]; r.State != store.ReminderScheduled {
+		t.Errorf("after the phone arrived: %+v", r)
+	}
+	if _, err := f.st.GetDeliveryByKey(t.Context(), "reminder:S2:v1:2h:sms"); err == nil {
+		t.Error("a ledger row was written for a reminder skipped for lack of an address")
+	}
 }
 
 // TestSchedulerPlacementAcrossZones places reminders in the client's own

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -57,6 +58,14 @@ type Runner struct {
 	// 1 for a redelivery). It must be cheap and safe for concurrent use
 	// (metrics).
 	Observe func(consumer, result string, delivered uint64)
+	// Concurrency is how many messages are handled at once; 0 or 1 handles
+	// them one at a time, in stream order. Above 1 a bounded pool of
+	// goroutines handles them: each message is still acked, retried or
+	// terminated by the call that handled it, but no order holds between
+	// messages, so only consumers whose messages are independent (deliver:
+	// the ledger serialises each key) may raise it. Ingest applies events
+	// in order and keeps 1.
+	Concurrency int
 }
 
 // Start begins consuming. The returned stop function drains: it stops
@@ -72,11 +81,26 @@ func (r Runner) Start(ctx context.Context, c jetstream.Consumer) (stop func(cont
 	// The handler's context is not ctx: a shutdown must let the message in
 	// hand finish and be acked rather than abandon it half-applied.
 	base := context.WithoutCancel(ctx)
-	cc, err := c.Consume(func(msg jetstream.Msg) {
+	run := func(msg jetstream.Msg) {
 		hctx, cancel := context.WithTimeout(base, r.HandleTimeout)
 		defer cancel()
 		r.handle(hctx, msg)
-	}, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+	}
+	// With a pool, Consume's callback only waits for a free slot; the
+	// messages in hand are tracked so that stop waits for them too.
+	var inFlight sync.WaitGroup
+	callback := run
+	if r.Concurrency > 1 {
+		slots := make(chan struct{}, r.Concurrency)
+		callback = func(msg jetstream.Msg) {
+			slots <- struct{}{}
+			inFlight.Go(func() {
+				defer func() { <-slots }()
+				run(msg)
+			})
+		}
+	}
+	cc, err := c.Consume(callback, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 		r.Logger.Warn("consumer error", "consumer", r.Name, "err", err)
 	}))
 	if err != nil {
@@ -86,9 +110,16 @@ func (r Runner) Start(ctx context.Context, c jetstream.Consumer) (stop func(cont
 		cc.Drain()
 		select {
 		case <-cc.Closed():
-			return nil
 		case <-ctx.Done():
 			cc.Stop()
+			return fmt.Errorf("draining consumer %s: %w", r.Name, ctx.Err())
+		}
+		done := make(chan struct{})
+		go func() { inFlight.Wait(); close(done) }()
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
 			return fmt.Errorf("draining consumer %s: %w", r.Name, ctx.Err())
 		}
 	}, nil

@@ -85,11 +85,14 @@ func (d *devCmd) Run(g *globals) error {
 			QuietHours:         d.QuietHours,
 			SendGridWebhookKey: fakes.sendgrid.PublicKey(),
 		},
-		ExtraAuthed: map[string]http.Handler{"GET /v1/dev/outbox": fakes.outbox()},
-		Reminders:   d.reminders(),
-		Calcom:      d.calcom(),
-		Logger:      g.logger,
-		Out:         g.stdout,
+		ExtraAuthed: map[string]http.Handler{
+			"GET /v1/dev/outbox":   fakes.outbox(),
+			"POST /v1/dev/inbound": fakes.inbound(publicURL),
+		},
+		Reminders: d.reminders(),
+		Calcom:    d.calcom(),
+		Logger:    g.logger,
+		Out:       g.stdout,
 		Banner: func(w io.Writer, addr string) {
 			natsLine := "embedded, in-process only (add --nats-listen ADDR for outside clients)"
 			if d.NATSListen != "" {

@@ -102,3 +102,29 @@ func (p *devProviders) outbox() http.Handler {
 		_ = json.NewEncoder(w).Encode(map[string]any{"messages": out})
 	})
 }
+
+// inbound serves POST /v1/dev/inbound {"from": "+1415…", "body": "STOP"}:
+// the fake Twilio delivers it to nudge's signed inbound webhook exactly as
+// Twilio would, so dev mode can try STOP, HELP, C and crisis replies.
+func (p *devProviders) inbound(publicURL string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			From string `json:"from"`
+			Body string `json:"body"`
+		}
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&in); err != nil || in.From == "" || in.Body == "" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{
+				"code": "invalid_inbound", "message": `send {"from": "+14155550123", "body": "STOP"}`}})
+			return
+		}
+		if err := p.twilio.Inbound(r.Context(), publicURL+"/webhooks/twilio/inbound", in.From, p.twilioFrom, in.Body); err != nil {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadGateway)
+			_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": "inbound_failed", "message": err.Error()}})
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	})
+}

@@ -307,6 +307,17 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Errorf("GET /v1/deliveries = %d", st)
 	}
 
+	// An older client.upserted arriving late does not overwrite newer state.
+	stale := event("e2e-client-old", "client.upserted", base.Add(-30*time.Minute), map[string]any{
+		"client_id": "c_1", "first_name": "Old Name", "timezone": "Europe/London"})
+	if status, body := p.do(t, http.MethodPost, "/v1/events", stale); status != http.StatusAccepted {
+		t.Fatalf("posting a stale upsert: %d %v", status, body)
+	}
+	p.eventually(t, "/v1/events/e2e-client-old", func(m map[string]any) bool { return m["reason"] == "stale" })
+	if _, client = p.do(t, http.MethodGet, "/v1/clients/c_1", nil); client["first_name"] != "Ada" {
+		t.Errorf("a stale upsert overwrote the client: %v", client)
+	}
+
 	// Restart on the same data dir: everything is still there.
 	p.stop(t)
 	p = startDev(t, bin, dataDir, addr)
@@ -324,4 +335,9 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Errorf("after restart, a repeated event = %d %v, want a duplicate", status, body)
 	}
 	p.stop(t)
+}
+
+func toJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }
