@@ -24,12 +24,13 @@ import (
 var version = "dev"
 
 type cli struct {
-	Dev     devCmd     `cmd:"" help:"Run everything in one process: embedded NATS JetStream, SQLite, fake Twilio/SendGrid."`
-	Serve   serveCmd   `cmd:"" help:"Run against an external NATS cluster, Postgres and the real providers."`
-	Publish publishCmd `cmd:"" help:"Publish events to a running nudge over its HTTP API."`
-	Migrate migrateCmd `cmd:"" help:"Apply or inspect database migrations."`
-	DLQ     dlqCmd     `cmd:"" name:"dlq" help:"List, show and replay dead letters."`
-	Version versionCmd `cmd:"" help:"Print the version."`
+	Dev       devCmd       `cmd:"" help:"Run everything in one process: embedded NATS JetStream, SQLite, fake Twilio/SendGrid."`
+	Serve     serveCmd     `cmd:"" help:"Run against an external NATS cluster, Postgres and the real providers."`
+	Publish   publishCmd   `cmd:"" help:"Publish events to a running nudge over its HTTP API."`
+	Migrate   migrateCmd   `cmd:"" help:"Apply or inspect database migrations."`
+	DLQ       dlqCmd       `cmd:"" name:"dlq" help:"List, show and replay dead letters."`
+	Templates templatesCmd `cmd:"" help:"Lint and preview message templates."`
+	Version   versionCmd   `cmd:"" help:"Print the version."`
 
 	BenchReminders benchRemindersCmd `cmd:"" name:"bench-reminders" help:"Measure reminder scheduling on an embedded JetStream: rate, memory, firing lateness."`
 

@@ -1,0 +1,161 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/nudgehq/nudge/consumers"
+)
+
+// marker tags a notification's body so the provider's request can be
+// matched to its publish time; it survives form and JSON encoding.
+var marker = regexp.MustCompile(`benchmsg(\d+)`)
+
+func markerFor(id int64) string { return "benchmsg" + strconv.FormatInt(id, 10) }
+
+// arrivals records when each notification first reached a fake provider,
+// and how many requests carried it.
+type arrivals struct {
+	mu       sync.Mutex
+	first    map[int64]time.Time
+	requests map[int64]int
+}
+
+func newArrivals() *arrivals {
+	return &arrivals{first: map[int64]time.Time{}, requests: map[int64]int{}}
+}
+
+// wrap notes the arrival of every send through h before h (and its
+// simulated latency) sees it.
+func (a *arrivals) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		at := time.Now()
+		if r.Method == http.MethodPost && r.Body != nil {
+			b, err := io.ReadAll(r.Body)
+			r.Body.Close()
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			if m := marker.FindSubmatch(b); err == nil && m != nil {
+				id, _ := strconv.ParseInt(string(m[1]), 10, 64)
+				a.mu.Lock()
+				if _, ok := a.first[id]; !ok {
+					a.first[id] = at
+				}
+				a.requests[id]++
+				a.mu.Unlock()
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (a *arrivals) get(id int64) (time.Time, int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.first[id], a.requests[id]
+}
+
+// observer passes the deliverer's outcomes on to the metrics and notes
+// when each notification finished: its ledger row reached a final state.
+type observer struct {
+	next consumers.Observer
+
+	mu       sync.Mutex
+	finished []time.Time
+	outcomes map[string]int
+}
+
+func newObserver(next consumers.Observer) *observer {
+	return &observer{next: next, outcomes: map[string]int{}}
+}
+
+// final outcomes: the ledger row will not change again for this key
+// (retry and deferred come back later).
+var final = map[string]bool{
+	consumers.OutcomeSent: true, consumers.OutcomeSkipped: true, consumers.OutcomeFailed: true,
+	consumers.OutcomeRevoked: true, consumers.OutcomeAlready: true, consumers.OutcomeRecon: true,
+}
+
+func (o *observer) Outcome(channel, purpose, outcome, reason string) {
+	o.next.Outcome(channel, purpose, outcome, reason)
+	now := time.Now()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.outcomes[outcome]++
+	if final[outcome] {
+		o.finished = append(o.finished, now)
+	}
+}
+
+func (o *observer) ProviderCall(channel string, d time.Duration, err error) {
+	o.next.ProviderCall(channel, d, err)
+}
+
+// done is how many notifications have finished.
+func (o *observer) done() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.finished)
+}
+
+// since returns the finish times from index from on, and the outcome
+// counts so far.
+func (o *observer) since(from int) ([]time.Time, map[string]int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range o.outcomes {
+		out[k] = v
+	}
+	return append([]time.Time(nil), o.finished[from:]...), out
+}
+
+// freshSchema creates an empty schema on the server at base and returns a
+// connection string selecting it, and a function dropping it.
+func freshSchema(ctx context.Context, base string) (string, func() error, error) {
+	schema := "bench_" + strings.ToLower(rand.Text()[:12])
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return "", nil, fmt.Errorf("bench: connecting to postgres: %w", err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		return "", nil, fmt.Errorf("bench: creating schema %s: %w", schema, err)
+	}
+	drop := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			return fmt.Errorf("bench: dropping schema %s: %w", schema, err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			return fmt.Errorf("bench: dropping schema %s: %w", schema, err)
+		}
+		return nil
+	}
+	if !strings.HasPrefix(base, "postgres://") && !strings.HasPrefix(base, "postgresql://") {
+		return base + " search_path=" + schema, drop, nil
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		_ = drop()
+		return "", nil, fmt.Errorf("bench: parsing database URL: %w", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), drop, nil
+}
