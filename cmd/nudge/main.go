@@ -33,6 +33,7 @@ type cli struct {
 	Version   versionCmd   `cmd:"" help:"Print the version."`
 
 	BenchReminders benchRemindersCmd `cmd:"" name:"bench-reminders" help:"Measure reminder scheduling on an embedded JetStream: rate, memory, firing lateness."`
+	Bench          benchCmd          `cmd:"" help:"Measure the delivery pipeline (embedded NATS, SQLite or Postgres, fake providers) beside the raw JetStream rate."`
 
 	LogLevel  string `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error"`
 	LogFormat string `help:"Log format: text or json." default:"text" enum:"text,json"`

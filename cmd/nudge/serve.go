@@ -72,7 +72,7 @@ func (s *serveCmd) validate() error {
 	if s.NATSPassword != "" && s.NATSUser == "" {
 		add("NUDGE_NATS_PASSWORD is set without NUDGE_NATS_USER")
 	}
-	if s.ReminderStaleness < time.Second {
+	if s.ReminderStaleness < 0 || s.ReminderStaleness > 0 && s.ReminderStaleness < time.Second {
 		add("NUDGE_REMINDER_STALENESS (--reminder-staleness) must be at least 1s, got %v", s.ReminderStaleness)
 	}
 	problems = append(problems, s.providerFlags.problems()...)
