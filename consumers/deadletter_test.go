@@ -8,32 +8,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nudgehq/nudge/internal/bus"
+	"github.com/nudgehq/nudge/internal/bus/bustest"
 	"github.com/nudgehq/nudge/internal/fakeprovider"
 	"github.com/nudgehq/nudge/internal/store"
 )
-
-// startBus runs an embedded JetStream with nudge's topology.
-func startBus(t *testing.T, topo bus.Topology) jetstream.JetStream {
-	t.Helper()
-	s, err := bus.StartEmbedded(bus.EmbeddedConfig{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Shutdown)
-	nc, err := bus.ConnectEmbedded(s, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bus.Provision(t.Context(), js, topo); err != nil {
-		t.Fatal(err)
-	}
-	return js
-}
 
 func startRunner(t *testing.T, js jetstream.JetStream, stream, consumer string, h Handler) {
 	t.Helper()
@@ -71,7 +49,7 @@ func TestDeadLetterAndReplay(t *testing.T) {
 	f.consent(t, "c1", "sms", store.PurposeAnnouncements, store.ConsentGranted)
 	topo := bus.DefaultTopology(1)
 	topo.NotifyMaxDeliver = 2
-	js := startBus(t, topo)
+	js := bustest.JetStream(t, topo)
 	f.dl.Dispatcher = BusDispatcher{JS: js}
 
 	dead := &DeadLetters{Store: f.st, JS: js}

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nudgehq/nudge/internal/bus"
+	"github.com/nudgehq/nudge/internal/bus/bustest"
 )
 
 // TestRunnerConcurrency: with Concurrency 4 the runner handles exactly
@@ -20,7 +21,7 @@ import (
 // hand before it returns.
 func TestRunnerConcurrency(t *testing.T) {
 	const workers, total = 4, 40
-	js := startBus(t, bus.DefaultTopology(1))
+	js := bustest.JetStream(t)
 	ctx := t.Context()
 	for i := range total {
 		if _, err := js.Publish(ctx, SubjectNotify("sms"), fmt.Appendf(nil, "m%02d", i)); err != nil {

@@ -184,13 +184,13 @@ type Phase struct {
 	// drain.
 	SteadyRate float64 `json:"steady_rate"`
 	// Offered is the publishing rate: the pacer's target in the half phase.
-	Offered     float64       `json:"offered_rate,omitempty"`
-	Published   float64       `json:"published_rate"`
-	Elapsed     time.Duration `json:"elapsed_ns"`
-	LatencyP50  time.Duration `json:"latency_p50_ns,omitempty"`
-	LatencyP99  time.Duration `json:"latency_p99_ns,omitempty"`
-	LatencyMax  time.Duration `json:"latency_max_ns,omitempty"`
-	Outcomes    map[string]int `json:"outcomes,omitempty"`
+	Offered    float64        `json:"offered_rate,omitempty"`
+	Published  float64        `json:"published_rate"`
+	Elapsed    time.Duration  `json:"elapsed_ns"`
+	LatencyP50 time.Duration  `json:"latency_p50_ns,omitempty"`
+	LatencyP99 time.Duration  `json:"latency_p99_ns,omitempty"`
+	LatencyMax time.Duration  `json:"latency_max_ns,omitempty"`
+	Outcomes   map[string]int `json:"outcomes,omitempty"`
 }
 
 // Check is the end-of-run audit: every notification in the ledger once,

@@ -13,31 +13,15 @@ import (
 
 	"github.com/nudgehq/nudge/consumers"
 	"github.com/nudgehq/nudge/internal/bus"
+	"github.com/nudgehq/nudge/internal/bus/bustest"
 )
 
 // newBus starts an embedded NATS server with nudge's topology, for this
 // test only.
-func newBus(t *testing.T, ctx context.Context) (jetstream.JetStream, bus.Topology) {
+func newBus(t *testing.T, _ context.Context) (jetstream.JetStream, bus.Topology) {
 	t.Helper()
-	s, err := bus.StartEmbedded(bus.EmbeddedConfig{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
-	nc, err := bus.ConnectEmbedded(s, "metrics-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	topo := bus.DefaultTopology(1)
-	if err := bus.Provision(ctx, js, topo); err != nil {
-		t.Fatal(err)
-	}
-	return js, topo
+	return bustest.JetStream(t, topo), topo
 }
 
 func TestPendingAgainstJetStream(t *testing.T) {

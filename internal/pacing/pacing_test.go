@@ -7,45 +7,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/nudgehq/nudge/internal/bus"
+	"github.com/nudgehq/nudge/internal/bus/bustest"
 )
-
-func newJS(t *testing.T) func() jetstream.JetStream {
-	t.Helper()
-	s, err := bus.StartEmbedded(bus.EmbeddedConfig{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Shutdown)
-	// Each call is a separate connection: a separate "process".
-	return func() jetstream.JetStream {
-		nc, err := bus.ConnectEmbedded(s, "pacing-test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(nc.Close)
-		js, err := jetstream.New(nc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return js
-	}
-}
 
 // TestSlotsSharedAcrossProcesses reserves slots concurrently from two
 // pacers on separate connections: every slot is distinct and at least one
 // interval after the previous one, so the rate holds for both together.
 func TestSlotsSharedAcrossProcesses(t *testing.T) {
 	ctx := context.Background()
-	conn := newJS(t)
+	srv := bustest.Server(t)
 	limits := Limits{"sms": 10}
-	a, err := New(ctx, conn(), limits, 1)
+	a, err := New(ctx, bustest.Connect(t, srv), limits, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := New(ctx, conn(), limits, 1)
+	b, err := New(ctx, bustest.Connect(t, srv), limits, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,8 +61,7 @@ func TestSlotsSharedAcrossProcesses(t *testing.T) {
 
 func TestPausePushesNextSlot(t *testing.T) {
 	ctx := context.Background()
-	conn := newJS(t)
-	p, err := New(ctx, conn(), Limits{"email": 100}, 1)
+	p, err := New(ctx, bustest.Connect(t, bustest.Server(t)), Limits{"email": 100}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
