@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/nudgehq/nudge/consumers"
 )
@@ -125,7 +126,12 @@ func (o *observer) since(from int) ([]time.Time, map[string]int) {
 // connection string selecting it, and a function dropping it.
 func freshSchema(ctx context.Context, base string) (string, func() error, error) {
 	schema := "bench_" + strings.ToLower(rand.Text()[:12])
-	conn, err := pgx.Connect(ctx, base)
+	// Parsed as the store parses it, so pool_* parameters are allowed.
+	pcfg, err := pgxpool.ParseConfig(base)
+	if err != nil {
+		return "", nil, fmt.Errorf("bench: parsing the database URL: %w", err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, pcfg.ConnConfig)
 	if err != nil {
 		return "", nil, fmt.Errorf("bench: connecting to postgres: %w", err)
 	}
@@ -136,7 +142,7 @@ func freshSchema(ctx context.Context, base string) (string, func() error, error)
 	drop := func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
+		conn, err := pgx.ConnectConfig(ctx, pcfg.ConnConfig)
 		if err != nil {
 			return fmt.Errorf("bench: dropping schema %s: %w", schema, err)
 		}
