@@ -109,7 +109,7 @@ nudge dev is running
                   file store %s
   store           SQLite %s
   HTTP API        http://%s/v1/
-  console         http://%s/
+  console         http://%s/#token=%s
   API token       %s
                   (%s)
 
@@ -119,7 +119,7 @@ Try it (in another terminal, from this directory):
   curl -s -H 'Authorization: Bearer %s' http://%s/v1/clients/c_1
 
 Ctrl-C stops nudge; everything is kept in %s.
-`, natsLine, jsDir, dbPath, addr, addr, token, tokenNote, addr, token, token, addr, d.DataDir)
+`, natsLine, jsDir, dbPath, addr, addr, token, token, tokenNote, addr, token, token, addr, d.DataDir)
 		},
 	}
 	return app.Run(g.ctx, cfg)

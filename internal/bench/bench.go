@@ -5,11 +5,12 @@
 //
 // A run has three measured phases, all on the same server:
 //
-//  1. raw: JetStream alone. Messages the size of a notification go to a
+//  1. raw: JetStream alone, measured before and after the pipeline (the
+//     spread shows how steady the machine was). Messages the size of a notification go to a
 //     stream configured like NUDGE_NOTIFY, through the same publish call
 //     (PubAck, Nats-Msg-Id), and a durable pull consumer configured like
 //     "deliver" double-acks each with as many goroutines as the deliverer
-//     has workers. This is the ceiling the pipeline is compared with.
+//     has workers. Their mean is the ceiling the pipeline is compared with.
 //  2. max: notifications published as fast as the pipeline takes them
 //     (publishers stop when the backlog reaches MaxBacklog), timed from
 //     the first publish to the last ledger outcome.
@@ -94,7 +95,7 @@ func (c *Config) Defaults() {
 		c.Count = 20000
 	}
 	if c.Duration == 0 {
-		c.Duration = 15 * time.Second
+		c.Duration = 10 * time.Second
 	}
 	if c.HalfDuration == 0 {
 		c.HalfDuration = 10 * time.Second
@@ -162,12 +163,15 @@ type Result struct {
 	GoVersion       string        `json:"go_version"`
 	CPUs            int           `json:"cpus"`
 
-	Raw  Phase `json:"raw"`
-	Max  Phase `json:"max"`
-	Half Phase `json:"half"`
+	Raw      Phase `json:"raw"`
+	Max      Phase `json:"max"`
+	Half     Phase `json:"half"`
+	RawAfter Phase `json:"raw_after"`
 
-	// Ratio is the max phase's rate over the raw rate.
-	Ratio float64 `json:"ratio"`
+	// RawRate is the mean of the two raw phases' rates; Ratio is the max
+	// phase's rate over it.
+	RawRate float64 `json:"raw_rate"`
+	Ratio   float64 `json:"ratio"`
 	// Check counts what the ledger and the fake providers saw over the
 	// max and half phases.
 	Check Check `json:"check"`
