@@ -13,11 +13,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/nudgehq/nudge/internal/logmask"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -58,9 +61,12 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	g := &globals{ctx: ctx, stdout: os.Stdout, stderr: os.Stderr, logger: newLogger(os.Stderr, c.LogLevel, c.LogFormat)}
+	// Libraries that log through the standard logger go through the same
+	// masking handler as nudge's own logs.
+	slog.SetDefault(g.logger)
 	err := kctx.Run(g)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "nudge:", err)
+		fmt.Fprintln(os.Stderr, "nudge:", logmask.String(err.Error()))
 		if ec, ok := err.(interface{ ExitCode() int }); ok {
 			os.Exit(ec.ExitCode())
 		}

@@ -80,8 +80,8 @@ func (c *templatesRenderCmd) Run(g *globals) error {
 	samples := map[string]any{
 		"FirstName": "Ada", "PracticeName": "Harbor Practice", "PracticePostalAddress": "1 Main St, Springfield",
 		"UnsubscribeURL": "https://nudge.example.org/u/dlv_example",
-		"When": templates.FormatWhen(time.Date(2026, 12, 3, 15, 0, 0, 0, time.UTC), time.UTC, c.Locale),
-		"Link": "https://video.example.org/room", "LocationKind": "telehealth", "Body": "Our group meets Thursday at 6.",
+		"When":           templates.FormatWhen(time.Date(2026, 12, 3, 15, 0, 0, 0, time.UTC), time.UTC, c.Locale),
+		"Link":           "https://video.example.org/room", "LocationKind": "telehealth", "Body": "Our group meets Thursday at 6.",
 	}
 	if lines := set.Lines(c.Kind, c.Locale); len(lines) > 0 {
 		samples["Message"] = lines[0]

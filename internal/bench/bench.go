@@ -195,6 +195,20 @@ type Phase struct {
 	LatencyP99 time.Duration  `json:"latency_p99_ns,omitempty"`
 	LatencyMax time.Duration  `json:"latency_max_ns,omitempty"`
 	Outcomes   map[string]int `json:"outcomes,omitempty"`
+	// Time is where a notification's time in the deliverer went, on
+	// average (pipeline phases).
+	Time *Breakdown `json:"time,omitempty"`
+}
+
+// Breakdown splits the deliverer's time per notification.
+type Breakdown struct {
+	// Handler is the Deliverer's whole Handle call.
+	Handler time.Duration `json:"handler_ns"`
+	// Provider is the Twilio or SendGrid call, simulated latency included.
+	Provider time.Duration `json:"provider_ns"`
+	// StoreWait is time spent waiting for a database connection: the
+	// single SQLite writer, or the Postgres pool.
+	StoreWait time.Duration `json:"store_wait_ns"`
 }
 
 // Check is the end-of-run audit: every notification in the ledger once,

@@ -34,6 +34,7 @@ type env struct {
 	st       store.Store
 	arrivals *arrivals
 	obs      *observer
+	handler  *timedHandler
 	closers  []func() // run in reverse by close
 }
 
@@ -213,8 +214,9 @@ func (e *env) startDeliverer(ctx context.Context, senders map[string]channel.Sen
 	if err != nil {
 		return fmt.Errorf("bench: opening deliver consumer: %w", err)
 	}
+	e.handler = &timedHandler{next: dl.Handle}
 	stop, err := consumers.Runner{
-		Name: bus.ConsumerDeliver, Handler: dl.Handle, Logger: e.cfg.Logger,
+		Name: bus.ConsumerDeliver, Handler: e.handler.handle, Logger: e.cfg.Logger,
 		HandleTimeout: 20 * time.Second, Observe: m.ConsumerMessage, Concurrency: e.cfg.Workers,
 	}.Start(ctx, c)
 	if err != nil {

@@ -33,6 +33,7 @@ func (e *env) pipeline(ctx context.Context, first int64, count int, rate float64
 	disp := consumers.BusDispatcher{JS: e.js}
 	base := e.obs.done()
 	_, before := e.obs.since(base)
+	t0 := e.times()
 	done := func() int { return e.obs.done() - base }
 	starts, err := load{
 		publishers: e.cfg.Publishers, count: count, rate: rate, duration: duration, backlog: e.cfg.MaxBacklog, done: done,
@@ -62,7 +63,38 @@ func (e *env) pipeline(ctx context.Context, first int64, count int, rate float64
 		}
 	}
 	p.latencies(lat)
+	p.Time = e.times().since(t0)
 	return p, nil
+}
+
+// times is a snapshot of the deliverer's time counters.
+type times struct {
+	handled, calls             int64
+	handler, provider, waiting time.Duration
+}
+
+func (e *env) times() times {
+	calls, provider := e.obs.providerCalls()
+	return times{
+		handled: e.handler.calls.Load(), handler: time.Duration(e.handler.total.Load()),
+		calls: calls, provider: provider, waiting: storeWait(e.st),
+	}
+}
+
+// since is the mean per handled message between t0 and t.
+func (t times) since(t0 times) *Breakdown {
+	n := t.handled - t0.handled
+	if n <= 0 {
+		return nil
+	}
+	b := &Breakdown{
+		Handler:   (t.handler - t0.handler) / time.Duration(n),
+		StoreWait: (t.waiting - t0.waiting) / time.Duration(n),
+	}
+	if c := t.calls - t0.calls; c > 0 {
+		b.Provider = (t.provider - t0.provider) / time.Duration(c)
+	}
+	return b
 }
 
 // audit checks notifications [0, n): one ledger row each, sent, and one

@@ -12,12 +12,17 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nudgehq/nudge/consumers"
+	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/store/postgres"
+	"github.com/nudgehq/nudge/internal/store/sqlite"
 )
 
 // marker tags a notification's body so the provider's request can be
@@ -75,6 +80,8 @@ type observer struct {
 	mu       sync.Mutex
 	finished []time.Time
 	outcomes map[string]int
+	calls    int64
+	callTime time.Duration
 }
 
 func newObserver(next consumers.Observer) *observer {
@@ -101,6 +108,46 @@ func (o *observer) Outcome(channel, purpose, outcome, reason string) {
 
 func (o *observer) ProviderCall(channel string, d time.Duration, err error) {
 	o.next.ProviderCall(channel, d, err)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.calls++
+	o.callTime += d
+}
+
+// providerCalls returns how many provider calls were made and their total
+// duration.
+func (o *observer) providerCalls() (int64, time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.calls, o.callTime
+}
+
+// timedHandler counts the calls of a handler and their total duration.
+type timedHandler struct {
+	next  consumers.Handler
+	calls atomic.Int64
+	total atomic.Int64 // nanoseconds
+}
+
+func (h *timedHandler) handle(ctx context.Context, msg jetstream.Msg) error {
+	start := time.Now()
+	err := h.next(ctx, msg)
+	h.total.Add(int64(time.Since(start)))
+	h.calls.Add(1)
+	return err
+}
+
+// storeWait is the total time callers waited for a database connection:
+// the single SQLite writer connection, or a connection of the Postgres
+// pool. It is zero for a store it does not know.
+func storeWait(st store.Store) time.Duration {
+	switch s := st.(type) {
+	case *sqlite.Store:
+		return s.DB().Stats().WaitDuration
+	case *postgres.Store:
+		return s.Pool().Stat().AcquireDuration()
+	}
+	return 0
 }
 
 // done is how many notifications have finished.

@@ -37,6 +37,16 @@ func (r Result) WriteTable(w io.Writer) error {
 	pipe(fmt.Sprintf("pipeline, half load (%.0f/s offered)", r.Half.Offered), r.Half)
 	raw("raw JetStream publish+ack, after", r.RawAfter)
 	fmt.Fprintf(w, row, "raw mean", "", perSec(r.RawRate), "", "100%", "", "", "")
+	fmt.Fprintln(w)
+	for _, p := range []struct {
+		name string
+		ph   Phase
+	}{{"max load", r.Max}, {"half load", r.Half}} {
+		if t := p.ph.Time; t != nil {
+			fmt.Fprintf(w, "deliverer, %s, per notification: handler %s = provider call %s + waiting for a %s connection %s + the rest (queries, commits, checks, rendering) %s\n",
+				p.name, ms(t.Handler), ms(t.Provider), r.Store, ms(t.StoreWait), ms(t.Handler-t.Provider-t.StoreWait))
+		}
+	}
 	fmt.Fprintln(w, "\nrate: messages / (first publish → last finished: acked for raw, ledger outcome for the pipeline); steady: 10th-90th percentile of finishes")
 	fmt.Fprintln(w, "latency: Notify called → fake provider receives the request (before its simulated latency)")
 
