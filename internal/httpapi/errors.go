@@ -3,6 +3,8 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"strconv"
 )
 
 // apiError is the one shape every error response has: a stable machine code,
@@ -33,4 +35,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeError(w http.ResponseWriter, e apiError) {
 	writeJSON(w, e.Status, map[string]any{"error": e})
+}
+
+// parseLimit reads ?limit= (1 to 1000; 0 when absent). On a bad value it
+// answers 400 and returns false.
+func parseLimit(w http.ResponseWriter, q url.Values) (int, bool) {
+	l := q.Get("limit")
+	if l == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(l)
+	if err != nil || n < 1 || n > 1000 {
+		writeError(w, apiError{http.StatusBadRequest, "invalid_limit", "limit must be a whole number from 1 to 1000", ""})
+		return 0, false
+	}
+	return n, true
 }

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/nudgehq/nudge/internal/store"
@@ -117,14 +116,11 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := store.DeliveryFilter{ClientID: q.Get("client_id"), SessionID: q.Get("session_id"), State: store.DeliveryState(q.Get("state"))}
-	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 1000 {
-			writeError(w, apiError{http.StatusBadRequest, "invalid_limit", "limit must be a whole number from 1 to 1000", ""})
-			return
-		}
-		f.Limit = n
+	limit, ok := parseLimit(w, q)
+	if !ok {
+		return
 	}
+	f.Limit = limit
 	rows, err := s.cfg.Store.ListDeliveries(r.Context(), f)
 	if err != nil {
 		s.storeError(w, r, err)

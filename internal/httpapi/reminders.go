@@ -92,14 +92,11 @@ func (s *Server) listReminders(w http.ResponseWriter, r *http.Request) {
 	if up, _ := strconv.ParseBool(q.Get("upcoming")); up {
 		f.State, f.FireAfter = store.ReminderScheduled, time.Now()
 	}
-	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 1000 {
-			writeError(w, apiError{http.StatusBadRequest, "invalid_limit", "limit must be a whole number from 1 to 1000", ""})
-			return
-		}
-		f.Limit = n
+	limit, ok := parseLimit(w, q)
+	if !ok {
+		return
 	}
+	f.Limit = limit
 	rows, err := s.cfg.Store.ListReminders(r.Context(), f)
 	if err != nil {
 		s.storeError(w, r, err)
