@@ -51,6 +51,8 @@ func TestDeadLetterAndReplay(t *testing.T) {
 	topo.NotifyMaxDeliver = 2
 	js := bustest.JetStream(t, topo)
 	f.dl.Dispatcher = BusDispatcher{JS: js}
+	f.dl.InFlightLease = 200 * time.Millisecond // retries come fast here
+	f.dl.Now = time.Now                         // the bus redelivers in real time
 
 	dead := &DeadLetters{Store: f.st, JS: js}
 	startRunner(t, js, bus.StreamNotify, bus.ConsumerDeliver, f.dl.Handle)

@@ -1,6 +1,7 @@
 package consumers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -61,7 +62,15 @@ type Deliverer struct {
 	Observer   Observer
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// InFlightLease is how long a delivery in "sending" is presumed to be
+	// in the hands of a live worker (another goroutine or process) before
+	// a redelivery may reconcile and retry it. It must exceed the handler
+	// timeout. 0 means DefaultInFlightLease.
+	InFlightLease time.Duration
 }
+
+// DefaultInFlightLease suits the runner's default 20s handler timeout.
+const DefaultInFlightLease = 25 * time.Second
 
 // Outcomes reported to the Observer.
 const (
@@ -162,6 +171,12 @@ func (dl *Deliverer) Deliver(ctx context.Context, n Notification) error {
 	}
 
 	if d.State == store.DeliverySending {
+		// Another worker may be mid-call right now: wait out its lease
+		// rather than race it. Past the lease, that attempt is dead.
+		lease := cmp.Or(dl.InFlightLease, DefaultInFlightLease)
+		if held := dl.now().Sub(d.UpdatedAt); held >= 0 && held < lease {
+			return retryError{fmt.Errorf("delivery %s is being sent by another worker", d.ID), lease - held}
+		}
 		// A previous attempt may have reached the provider: ask before sending.
 		r, found, err := sender.Lookup(ctx, msg, d.CreatedAt)
 		if err != nil {
@@ -202,8 +217,15 @@ func (dl *Deliverer) Deliver(ctx context.Context, n Notification) error {
 			return fmt.Errorf("pacing: %w", err)
 		}
 	}
-	if _, err := dl.Store.UpdateDelivery(ctx, d.ID, store.DeliveryUpdate{State: store.DeliverySending, Attempt: true}); err != nil {
+	// Claim this attempt: of all workers holding this notification, only
+	// the one whose compare-and-set wins calls the provider.
+	claimed, ok, err := dl.Store.ClaimDelivery(ctx, d.ID, d.Attempts)
+	if err != nil {
 		return fmt.Errorf("recording attempt of %s: %w", d.ID, err)
+	}
+	if !ok {
+		dl.observe(n, OutcomeRetry, "claimed_elsewhere")
+		return retryError{fmt.Errorf("delivery %s was claimed by another worker (now %s)", d.ID, claimed.State), cmp.Or(dl.InFlightLease, DefaultInFlightLease)}
 	}
 	failpoint.Hit("deliver.before_call")
 	start := time.Now()

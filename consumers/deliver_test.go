@@ -278,6 +278,15 @@ func TestDeliverTransientErrorsRetryWithoutDuplicates(t *testing.T) {
 	if d := f.ledger(t, n.Key); d.State != store.DeliverySending {
 		t.Fatalf("after 429 ledger = %s, want sending", d.State)
 	}
+	// Redelivered at once, the attempt may still be in another worker's
+	// hands: nothing is sent until its lease runs out.
+	if err := f.dl.Deliver(ctx, n); !errors.As(err, &re) {
+		t.Fatalf("redelivery inside the lease: err = %v, want a retry", err)
+	}
+	if got := len(outbound(f.twilio)); got != 0 {
+		t.Fatalf("a redelivery inside the lease sent %d messages", got)
+	}
+	f.now = f.now.Add(DefaultInFlightLease)
 	if err := f.dl.Deliver(ctx, n); err != nil {
 		t.Fatal(err)
 	}
@@ -293,6 +302,7 @@ func TestDeliverTransientErrorsRetryWithoutDuplicates(t *testing.T) {
 	if err := f.dl.Deliver(ctx, n2); err == nil {
 		t.Fatal("lost response: Deliver returned nil")
 	}
+	f.now = f.now.Add(DefaultInFlightLease)
 	if err := f.dl.Deliver(ctx, n2); err != nil {
 		t.Fatal(err)
 	}
@@ -459,5 +469,29 @@ func TestDeliverFillsWhenForSessionReplies(t *testing.T) {
 	msgs := outbound(f.twilio)
 	if len(msgs) != 1 || !strings.Contains(msgs[0].Body, "3:00 PM") {
 		t.Fatalf("confirmation = %v, want the session time in New York", msgs)
+	}
+}
+
+// Several workers holding the same notification at once (redelivery racing
+// a slow provider call, two processes): exactly one calls the provider.
+func TestDeliverConcurrentWorkersSendOnce(t *testing.T) {
+	f := newDeliverFixture(t)
+	f.consent(t, "c1", "sms", store.PurposeAnnouncements, store.ConsentGranted)
+	f.twilio.SetLatency(200 * time.Millisecond)
+	n := announcement("ann:race:c1:sms")
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = f.dl.Deliver(t.Context(), n) // losers are told to retry later
+		}()
+	}
+	wg.Wait()
+	if got := len(outbound(f.twilio)); got != 1 {
+		t.Fatalf("%d messages for one notification delivered by 8 workers at once, want 1", got)
+	}
+	if d := f.ledger(t, n.Key); d.State != store.DeliverySent || d.Attempts != 1 {
+		t.Errorf("ledger = %s after %d attempts, want sent after 1", d.State, d.Attempts)
 	}
 }

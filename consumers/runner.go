@@ -146,9 +146,12 @@ func (r Runner) handle(ctx context.Context, msg jetstream.Msg) {
 		_ = msg.TermWithReason(err.Error())
 	default:
 		r.observe("retry", n)
+		// A handler that knows when to come back (a provider's
+		// Retry-After, another worker's lease running out) says so;
+		// otherwise back off exponentially.
 		delay := Backoff(n)
 		var re retryError
-		if errors.As(err, &re) && re.after > delay {
+		if errors.As(err, &re) && re.after > 0 {
 			delay = re.after
 		}
 		r.Logger.Warn("message will be retried", "consumer", r.Name, "subject", msg.Subject(), "delivery", n, "retry_in", delay, "err", err)

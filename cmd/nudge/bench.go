@@ -54,9 +54,7 @@ func (b *benchCmd) Run(g *globals) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(res)
 	}
-	if err := res.WriteTable(g.stdout); err != nil {
-		return err
-	}
+	res.WriteTable(g.stdout)
 	if !res.Check.OK() {
 		return fmt.Errorf("bench: the audit found notifications not sent exactly once: %+v", res.Check)
 	}

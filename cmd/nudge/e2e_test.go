@@ -145,6 +145,31 @@ func (p *devProcess) do(t *testing.T, method, path string, body any) (int, map[s
 	return resp.StatusCode, out
 }
 
+// get decodes GET path into out; false when the server is not answering
+// (it may be restarting).
+func (p *devProcess) get(path string, out any) bool {
+	req, _ := http.NewRequest(http.MethodGet, "http://"+p.addr+path, nil)
+	req.Header.Set("Authorization", "Bearer "+p.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(out) == nil
+}
+
+// post sends an empty POST; true on a 2xx answer.
+func (p *devProcess) post(path string) bool {
+	req, _ := http.NewRequest(http.MethodPost, "http://"+p.addr+path, nil)
+	req.Header.Set("Authorization", "Bearer "+p.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode/100 == 2
+}
+
 // eventually polls get until check passes: ingest is asynchronous.
 func (p *devProcess) eventually(t *testing.T, path string, check func(map[string]any) bool) map[string]any {
 	t.Helper()

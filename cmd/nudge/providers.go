@@ -34,6 +34,8 @@ type providerFlags struct {
 	SendGridFrom       string `name:"sendgrid-from" help:"Verified sender address." placeholder:"EMAIL"`
 	SendGridWebhookKey string `name:"sendgrid-webhook-key" help:"Public key of SendGrid's signed event webhook (base64, from SendGrid's settings)."`
 
+	DeliverWorkers int `name:"deliver-workers" help:"Notifications one process sends at once (pacing still holds each channel's rate)." default:"8"`
+
 	SMSRate   float64 `name:"sms-rate" help:"SMS per second, shared by all processes (a Twilio long code sends about 1; toll-free 3)." default:"1"`
 	EmailRate float64 `name:"email-rate" help:"Email requests per second, shared by all processes." default:"10"`
 }
@@ -81,6 +83,9 @@ func (p providerFlags) problems() []string {
 			add("NUDGE_PRACTICE_ADDRESS (--practice-address) is required with email: every email carries the practice's postal address")
 		}
 	}
+	if p.DeliverWorkers < 1 || p.DeliverWorkers > 256 {
+		add("NUDGE_DELIVER_WORKERS (--deliver-workers) must be 1 to 256")
+	}
 	if p.SMSRate <= 0 || p.EmailRate <= 0 {
 		add("NUDGE_SMS_RATE and NUDGE_EMAIL_RATE must be positive")
 	}
@@ -96,6 +101,7 @@ func (p providerFlags) delivery(window quiethours.Window) app.Delivery {
 		Rates:              pacing.Limits{"sms": p.SMSRate, "email": p.EmailRate},
 		QuietHours:         window,
 		SendGridWebhookKey: p.SendGridWebhookKey,
+		Workers:            p.DeliverWorkers,
 	}
 	if p.TwilioAccountSID != "" {
 		tc := &channel.TwilioConfig{

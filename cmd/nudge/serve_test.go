@@ -26,7 +26,7 @@ func TestServeValidateNamesEveryProblem(t *testing.T) {
 		PublicURL: "https://nudge.example.org", PracticeName: "Harbor Practice", PracticeAddress: "1 Main St",
 		TwilioAccountSID: "AC123", TwilioAuthToken: "tok", TwilioFrom: "+14155550123",
 		SendGridAPIKey: "SG.x.y", SendGridFrom: "care@practice.example", SendGridWebhookKey: "key",
-		SMSRate: 1, EmailRate: 10,
+		SMSRate: 1, EmailRate: 10, DeliverWorkers: 8,
 	}
 	if err := ok.validate(); err != nil {
 		t.Fatalf("validate rejected a complete configuration: %v", err)

@@ -35,6 +35,9 @@ type Delivery struct {
 	Cadence    quiethours.Cadence
 	// SendGridWebhookKey verifies SendGrid's signed event webhook.
 	SendGridWebhookKey string
+	// Workers is how many notifications one process sends at once; 0
+	// means DefaultDeliverWorkers. Pacing still holds the per-channel rate.
+	Workers int
 	// TwilioWebhookToken verifies Twilio's webhook signatures: the
 	// account's auth token. Empty means Twilio.AuthToken.
 	TwilioWebhookToken string
@@ -48,6 +51,10 @@ func (d Delivery) twilioAuthToken() string {
 	}
 	return cmp.Or(d.TwilioWebhookToken, d.Twilio.AuthToken)
 }
+
+// DefaultDeliverWorkers keeps a few provider calls in flight per process:
+// most of a send is waiting on the provider.
+const DefaultDeliverWorkers = 8
 
 // senders builds one Sender per configured channel.
 func (d Delivery) senders() (map[string]channel.Sender, error) {
@@ -112,23 +119,32 @@ func startDeliverer(ctx context.Context, js jetstream.JetStream, st store.Store,
 	if err := window.Validate(); err != nil {
 		return nil, fmt.Errorf("quiet hours: %w", err)
 	}
+	// A handler must finish well inside the ack wait, or JetStream hands
+	// the notification to another worker while this one still holds it;
+	// a row in "sending" is presumed in a live worker's hands a little
+	// longer than that.
+	ackWait := cmp.Or(cfg.Topology.NotifyAckWait, 60*time.Second)
+	timeout := min(20*time.Second, ackWait*2/3)
 	dl := &consumers.Deliverer{
-		Store:      st,
-		Senders:    senders,
-		Templates:  tmpl,
-		Dispatcher: disp,
-		Pacer:      pacer,
-		Practice:   d.Practice,
-		Observer:   obs,
-		Logger:     log,
-		Checks:     consumers.DefaultChecks(st, window, cadence),
+		// Past the ack wait JetStream has already handed the message on:
+		// the lease never needs to outlast it.
+		InFlightLease: min(timeout+2*time.Second, ackWait),
+		Store:         st,
+		Senders:       senders,
+		Templates:     tmpl,
+		Dispatcher:    disp,
+		Pacer:         pacer,
+		Practice:      d.Practice,
+		Observer:      obs,
+		Logger:        log,
+		Checks:        consumers.DefaultChecks(st, window, cadence),
 	}
 	c, err := js.Consumer(ctx, bus.StreamNotify, bus.ConsumerDeliver)
 	if err != nil {
 		return nil, fmt.Errorf("opening deliver consumer: %w", err)
 	}
-	// A handler must finish well inside the ack wait, or JetStream hands
-	// the notification to another worker while this one still holds it.
-	timeout := min(20*time.Second, cmp.Or(cfg.Topology.NotifyAckWait, 60*time.Second)*2/3)
-	return consumers.Runner{Name: bus.ConsumerDeliver, Handler: dl.Handle, Logger: log, HandleTimeout: timeout, Observe: observe}.Start(ctx, c)
+	return consumers.Runner{
+		Name: bus.ConsumerDeliver, Handler: dl.Handle, Logger: log, HandleTimeout: timeout, Observe: observe,
+		Concurrency: cmp.Or(d.Workers, DefaultDeliverWorkers),
+	}.Start(ctx, c)
 }

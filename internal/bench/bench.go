@@ -95,7 +95,7 @@ func (c *Config) Defaults() {
 		c.Count = 20000
 	}
 	if c.Duration == 0 {
-		c.Duration = 10 * time.Second
+		c.Duration = 15 * time.Second
 	}
 	if c.HalfDuration == 0 {
 		c.HalfDuration = 10 * time.Second

@@ -3,20 +3,15 @@ package bench
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"fmt"
 	"io"
+	"maps"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nudgehq/nudge/consumers"
@@ -122,6 +117,21 @@ func (o *observer) providerCalls() (int64, time.Duration) {
 	return o.calls, o.callTime
 }
 
+// done is how many notifications have finished.
+func (o *observer) done() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.finished)
+}
+
+// since returns the finish times from index from on, and the outcome
+// counts so far.
+func (o *observer) since(from int) ([]time.Time, map[string]int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]time.Time(nil), o.finished[from:]...), maps.Clone(o.outcomes)
+}
+
 // timedHandler counts the calls of a handler and their total duration.
 type timedHandler struct {
 	next  consumers.Handler
@@ -148,67 +158,4 @@ func storeWait(st store.Store) time.Duration {
 		return s.Pool().Stat().AcquireDuration()
 	}
 	return 0
-}
-
-// done is how many notifications have finished.
-func (o *observer) done() int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return len(o.finished)
-}
-
-// since returns the finish times from index from on, and the outcome
-// counts so far.
-func (o *observer) since(from int) ([]time.Time, map[string]int) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	out := map[string]int{}
-	for k, v := range o.outcomes {
-		out[k] = v
-	}
-	return append([]time.Time(nil), o.finished[from:]...), out
-}
-
-// freshSchema creates an empty schema on the server at base and returns a
-// connection string selecting it, and a function dropping it.
-func freshSchema(ctx context.Context, base string) (string, func() error, error) {
-	schema := "bench_" + strings.ToLower(rand.Text()[:12])
-	// Parsed as the store parses it, so pool_* parameters are allowed.
-	pcfg, err := pgxpool.ParseConfig(base)
-	if err != nil {
-		return "", nil, fmt.Errorf("bench: parsing the database URL: %w", err)
-	}
-	conn, err := pgx.ConnectConfig(ctx, pcfg.ConnConfig)
-	if err != nil {
-		return "", nil, fmt.Errorf("bench: connecting to postgres: %w", err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		return "", nil, fmt.Errorf("bench: creating schema %s: %w", schema, err)
-	}
-	drop := func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.ConnectConfig(ctx, pcfg.ConnConfig)
-		if err != nil {
-			return fmt.Errorf("bench: dropping schema %s: %w", schema, err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			return fmt.Errorf("bench: dropping schema %s: %w", schema, err)
-		}
-		return nil
-	}
-	if !strings.HasPrefix(base, "postgres://") && !strings.HasPrefix(base, "postgresql://") {
-		return base + " search_path=" + schema, drop, nil
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		_ = drop()
-		return "", nil, fmt.Errorf("bench: parsing database URL: %w", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), drop, nil
 }

@@ -286,6 +286,11 @@ type Store interface {
 	// CreateDelivery inserts the row unless its IdempotencyKey exists; it
 	// returns the stored row and whether this call created it.
 	CreateDelivery(ctx context.Context, d Delivery) (Delivery, bool, error)
+	// ClaimDelivery moves a pending or sending delivery to sending with
+	// Attempts+1, only if its Attempts still equals attempts: of several
+	// workers holding the same notification, exactly one claims each
+	// attempt. It returns the row as it is after the call.
+	ClaimDelivery(ctx context.Context, id string, attempts int) (Delivery, bool, error)
 	// UpdateDelivery moves a delivery forward. An update whose state ranks
 	// below the stored one changes nothing and returns the stored row.
 	UpdateDelivery(ctx context.Context, id string, u DeliveryUpdate) (Delivery, error)

@@ -83,3 +83,32 @@ func advance(cur store.Delivery, u store.DeliveryUpdate) (store.Delivery, bool) 
 	}
 	return next, next != cur
 }
+
+// ClaimDelivery is the compare-and-set that lets exactly one worker call
+// the provider for an attempt: it moves a pending or sending delivery to
+// sending with Attempts+1, but only while Attempts still equals attempts
+// (what the caller read). A caller that loses the race gets claimed=false
+// and the row as it now is.
+func (s *Store) ClaimDelivery(ctx context.Context, id string, attempts int) (store.Delivery, bool, error) {
+	if err := required("delivery id", id); err != nil {
+		return store.Delivery{}, false, err
+	}
+	now := s.nowUTC()
+	res, err := s.db.ExecContext(ctx, s.rebind(`
+		UPDATE deliveries SET state = ?, attempts = attempts + 1, updated_at = ?
+		WHERE id = ? AND attempts = ? AND state IN (?, ?)`),
+		string(store.DeliverySending), s.bindTime(now), id, attempts,
+		string(store.DeliveryPending), string(store.DeliverySending))
+	if err != nil {
+		return store.Delivery{}, false, fmt.Errorf("claiming delivery %s: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return store.Delivery{}, false, fmt.Errorf("claiming delivery %s: %w", id, err)
+	}
+	cur, err := s.deliveryBy(ctx, s.db, "id", id, "")
+	if err != nil {
+		return store.Delivery{}, false, err
+	}
+	return cur, n == 1, nil
+}

@@ -3,6 +3,7 @@ package storetest
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/nudgehq/nudge/internal/store"
@@ -230,4 +231,52 @@ func testDeliveryList(t *testing.T, s store.Store) {
 	list(store.DeliveryFilter{ClientID: "c-ana", State: store.DeliveryPending}, 3, 0)
 	list(store.DeliveryFilter{Limit: 2}, 4, 3)
 	list(store.DeliveryFilter{ClientID: "c-nobody"})
+}
+
+// Never twice, across workers: of many workers that read the same attempt
+// count and try to claim it, exactly one wins; the next attempt needs the
+// new count; a finished delivery cannot be claimed.
+func testDeliveryClaim(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	d, _, err := s.CreateDelivery(ctx, delivery("claim:1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers = 16
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, ok, err := s.ClaimDelivery(ctx, d.ID, d.Attempts)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if ok {
+				wins.Add(1)
+				if got.State != store.DeliverySending || got.Attempts != d.Attempts+1 {
+					t.Errorf("claimed row = %s attempts %d", got.State, got.Attempts)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d workers claimed the same attempt, want exactly 1", wins.Load())
+	}
+	// A stale attempt count loses; the current one wins the next attempt.
+	if _, ok, _ := s.ClaimDelivery(ctx, d.ID, d.Attempts); ok {
+		t.Error("a claim with a stale attempt count won")
+	}
+	if got, ok, err := s.ClaimDelivery(ctx, d.ID, d.Attempts+1); err != nil || !ok || got.Attempts != d.Attempts+2 {
+		t.Errorf("second attempt claim = %+v, %v, %v", got, ok, err)
+	}
+	if _, err := s.UpdateDelivery(ctx, d.ID, store.DeliveryUpdate{State: store.DeliverySent}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.ClaimDelivery(ctx, d.ID, d.Attempts+2); ok {
+		t.Error("a sent delivery was claimed again")
+	}
 }

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"GroupMembership", testGroupMembership},
 		{"DeliveryCreate", testDeliveryCreate},
 		{"DeliveryCreateConcurrent", testDeliveryCreateConcurrent},
+		{"DeliveryClaim", testDeliveryClaim},
 		{"DeliveryLookups", testDeliveryLookups},
 		{"DeliveryStateMachine", testDeliveryStateMachine},
 		{"DeliveryUpdateConcurrent", testDeliveryUpdateConcurrent},
