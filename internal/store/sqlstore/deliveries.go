@@ -30,20 +30,22 @@ func (s *Store) CreateDelivery(ctx context.Context, d store.Delivery) (store.Del
 		d.CreatedAt = s.nowUTC()
 	}
 	d.UpdatedAt = d.CreatedAt
-	inserted, err := s.db.ExecContext(ctx, s.rebind(`
+	// One round trip when the row is new: RETURNING hands it back. On a
+	// conflict nothing is returned and the stored row is read instead.
+	created, err := scanDelivery(s.db.QueryRowContext(ctx, s.rebind(`
 		INSERT INTO deliveries (`+deliveryColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (idempotency_key) DO NOTHING`),
+		ON CONFLICT (idempotency_key) DO NOTHING
+		RETURNING `+deliveryColumns),
 		d.ID, d.IdempotencyKey, d.ClientID, d.Channel, d.Purpose, d.Template, d.To, string(d.State), d.Reason,
-		d.ProviderID, d.SessionID, d.SessionVersion, d.Attempts, s.bindTime(d.CreatedAt), s.bindTime(d.UpdatedAt))
-	if err != nil {
-		if s.dialect.IsUniqueViolation(err) {
-			return store.Delivery{}, false, fmt.Errorf("creating delivery %s: id taken by another idempotency key: %w", d.ID, store.ErrConflict)
-		}
-		return store.Delivery{}, false, fmt.Errorf("creating delivery %s: %w", d.IdempotencyKey, err)
-	}
-	n, err := inserted.RowsAffected()
-	if err != nil {
+		d.ProviderID, d.SessionID, d.SessionVersion, d.Attempts, s.bindTime(d.CreatedAt), s.bindTime(d.UpdatedAt)))
+	switch {
+	case err == nil:
+		return created, true, nil
+	case errors.Is(err, sql.ErrNoRows):
+	case s.dialect.IsUniqueViolation(err):
+		return store.Delivery{}, false, fmt.Errorf("creating delivery %s: id taken by another idempotency key: %w", d.ID, store.ErrConflict)
+	default:
 		return store.Delivery{}, false, fmt.Errorf("creating delivery %s: %w", d.IdempotencyKey, err)
 	}
 	// Read back through the write handle: on conflict the row was
@@ -52,7 +54,7 @@ func (s *Store) CreateDelivery(ctx context.Context, d store.Delivery) (store.Del
 	if err != nil {
 		return store.Delivery{}, false, fmt.Errorf("creating delivery %s: %w", d.IdempotencyKey, err)
 	}
-	return stored, n == 1, nil
+	return stored, false, nil
 }
 
 // validNewDelivery checks d and defaults its state to pending.

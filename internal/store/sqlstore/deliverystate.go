@@ -3,7 +3,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/nudgehq/nudge/internal/store"
 )
@@ -17,6 +19,11 @@ func (s *Store) UpdateDelivery(ctx context.Context, id string, u store.DeliveryU
 	}
 	if u.State != "" && store.DeliveryStateRank(u.State) < 0 {
 		return store.Delivery{}, invalid("unknown delivery state %q", u.State)
+	}
+	if u.State != "" {
+		if got, ok, err := s.moveForward(ctx, id, u); err != nil || ok {
+			return got, err
+		}
 	}
 	var out store.Delivery
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -93,22 +100,60 @@ func (s *Store) ClaimDelivery(ctx context.Context, id string, attempts int) (sto
 	if err := required("delivery id", id); err != nil {
 		return store.Delivery{}, false, err
 	}
-	now := s.nowUTC()
-	res, err := s.db.ExecContext(ctx, s.rebind(`
+	got, err := scanDelivery(s.db.QueryRowContext(ctx, s.rebind(`
 		UPDATE deliveries SET state = ?, attempts = attempts + 1, updated_at = ?
-		WHERE id = ? AND attempts = ? AND state IN (?, ?)`),
-		string(store.DeliverySending), s.bindTime(now), id, attempts,
-		string(store.DeliveryPending), string(store.DeliverySending))
-	if err != nil {
-		return store.Delivery{}, false, fmt.Errorf("claiming delivery %s: %w", id, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
+		WHERE id = ? AND attempts = ? AND state IN (?, ?)
+		RETURNING `+deliveryColumns),
+		string(store.DeliverySending), s.bindTime(s.nowUTC()), id, attempts,
+		string(store.DeliveryPending), string(store.DeliverySending)))
+	switch {
+	case err == nil:
+		return got, true, nil
+	case !errors.Is(err, sql.ErrNoRows):
 		return store.Delivery{}, false, fmt.Errorf("claiming delivery %s: %w", id, err)
 	}
 	cur, err := s.deliveryBy(ctx, s.db, "id", id, "")
 	if err != nil {
 		return store.Delivery{}, false, err
 	}
-	return cur, n == 1, nil
+	return cur, false, nil
+}
+
+// moveForward is UpdateDelivery's one-statement fast path for the common
+// case, a move to a higher-ranked state (sending → sent, sent →
+// delivered): the WHERE clause is the state machine's guard. ok is false
+// when the row was not in a lower-ranked state; the caller then takes the
+// locking path, which handles every other case.
+func (s *Store) moveForward(ctx context.Context, id string, u store.DeliveryUpdate) (store.Delivery, bool, error) {
+	rank := store.DeliveryStateRank(u.State)
+	var lower []any
+	for _, st := range []store.DeliveryState{store.DeliveryPending, store.DeliverySending, store.DeliverySent} {
+		if store.DeliveryStateRank(st) < rank {
+			lower = append(lower, string(st))
+		}
+	}
+	if len(lower) == 0 {
+		return store.Delivery{}, false, nil
+	}
+	attempt := 0
+	if u.Attempt {
+		attempt = 1
+	}
+	args := []any{string(u.State), u.Reason, u.Reason, u.ProviderID, u.ProviderID, attempt, s.bindTime(s.nowUTC()), id}
+	args = append(args, lower...)
+	got, err := scanDelivery(s.db.QueryRowContext(ctx, s.rebind(`
+		UPDATE deliveries SET state = ?,
+			reason = CASE WHEN ? <> '' THEN ? ELSE reason END,
+			provider_id = CASE WHEN ? <> '' THEN ? ELSE provider_id END,
+			attempts = attempts + ?, updated_at = ?
+		WHERE id = ? AND state IN (?`+strings.Repeat(", ?", len(lower)-1)+`)
+		RETURNING `+deliveryColumns), args...))
+	switch {
+	case err == nil:
+		return got, true, nil
+	case errors.Is(err, sql.ErrNoRows):
+		return store.Delivery{}, false, nil
+	default:
+		return store.Delivery{}, false, fmt.Errorf("updating delivery %s to %q: %w", id, u.State, err)
+	}
 }
