@@ -152,22 +152,27 @@ func (dl *Deliverer) Deliver(ctx context.Context, n Notification) error {
 		}
 	}
 
-	d, _, err := dl.Store.CreateDelivery(ctx, store.Delivery{
-		IdempotencyKey: n.Key, ClientID: n.ClientID, Channel: n.Channel, Purpose: n.Purpose,
-		Template: n.Kind, To: t.To, State: store.DeliveryPending,
-		SessionID: n.SessionID, SessionVersion: n.SessionVersion,
-	})
-	if err != nil {
-		return fmt.Errorf("recording delivery %s: %w", n.Key, err)
-	}
-	if store.DeliveryStateRank(d.State) >= store.DeliveryStateRank(store.DeliverySent) {
+	// The ledger row under the notification's key decides what happens.
+	// A fresh key gets its row only once the checks have decided, in one
+	// write: skipped with the reason, or already claimed as "sending".
+	d, err := dl.Store.GetDeliveryByKey(ctx, n.Key)
+	fresh := isNotFound(err)
+	switch {
+	case fresh:
+		d = store.Delivery{
+			ID: store.NewDeliveryID(), IdempotencyKey: n.Key, ClientID: n.ClientID, Channel: n.Channel, Purpose: n.Purpose,
+			Template: n.Kind, To: t.To, State: store.DeliveryPending, SessionID: n.SessionID, SessionVersion: n.SessionVersion,
+		}
+	case err != nil:
+		return fmt.Errorf("reading delivery %s: %w", n.Key, err)
+	case store.DeliveryStateRank(d.State) >= store.DeliveryStateRank(store.DeliverySent):
 		dl.observe(n, OutcomeAlready, string(d.State))
 		return nil // never twice
 	}
 
 	msg, err := dl.render(n, t, d)
 	if err != nil {
-		return dl.finish(ctx, n, d, store.DeliveryFailed, "template: "+err.Error(), OutcomeFailed)
+		return dl.settle(ctx, n, d, fresh, store.DeliveryFailed, "template: "+err.Error(), OutcomeFailed)
 	}
 
 	if d.State == store.DeliverySending {
@@ -192,7 +197,7 @@ func (dl *Deliverer) Deliver(ctx context.Context, n Notification) error {
 	}
 
 	if t.To == "" {
-		return dl.finish(ctx, n, d, store.DeliverySkipped, SkipNoAddress, OutcomeSkipped)
+		return dl.settle(ctx, n, d, fresh, store.DeliverySkipped, SkipNoAddress, OutcomeSkipped)
 	}
 	for _, c := range dl.Checks {
 		v, err := c.Check(ctx, t)
@@ -200,9 +205,16 @@ func (dl *Deliverer) Deliver(ctx context.Context, n Notification) error {
 			return err
 		}
 		if v.Skip != "" {
-			return dl.finish(ctx, n, d, store.DeliverySkipped, v.Skip, OutcomeSkipped)
+			return dl.settle(ctx, n, d, fresh, store.DeliverySkipped, v.Skip, OutcomeSkipped)
 		}
 		if !v.DeferUntil.IsZero() {
+			// A deferred notification is on the ledger as pending, so
+			// "where is it?" has an answer before it goes.
+			if fresh {
+				if _, _, err := dl.Store.CreateDelivery(ctx, d); err != nil {
+					return fmt.Errorf("recording delivery %s: %w", n.Key, err)
+				}
+			}
 			if err := dl.Dispatcher.NotifyAt(ctx, n, v.DeferUntil); err != nil {
 				return fmt.Errorf("deferring %s: %w", n.Key, err)
 			}
@@ -218,8 +230,17 @@ func (dl *Deliverer) Deliver(ctx context.Context, n Notification) error {
 		}
 	}
 	// Claim this attempt: of all workers holding this notification, only
-	// the one whose compare-and-set wins calls the provider.
-	claimed, ok, err := dl.Store.ClaimDelivery(ctx, d.ID, d.Attempts)
+	// the one whose write wins calls the provider. A fresh key is claimed
+	// by creating its row already "sending" (the unique key decides); an
+	// existing one by a compare-and-set on its attempt count.
+	var claimed store.Delivery
+	if fresh {
+		first := d
+		first.State, first.Attempts = store.DeliverySending, 1
+		claimed, ok, err = dl.Store.CreateDelivery(ctx, first)
+	} else {
+		claimed, ok, err = dl.Store.ClaimDelivery(ctx, d.ID, d.Attempts)
+	}
 	if err != nil {
 		return fmt.Errorf("recording attempt of %s: %w", d.ID, err)
 	}
@@ -316,6 +337,23 @@ func (dl *Deliverer) revoke(ctx context.Context, n Notification, t Target, pe *c
 	if err := dl.Store.Suppress(ctx, store.Suppression{Channel: n.Channel, Address: t.To, Reason: source}); err != nil {
 		return fmt.Errorf("suppressing after %s: %w", source, err)
 	}
+	return nil
+}
+
+// settle records a decision not to send: on the existing row, or as the
+// fresh key's first and only row. If another worker created the row in the
+// meantime, the redelivery decides again with it.
+func (dl *Deliverer) settle(ctx context.Context, n Notification, d store.Delivery, fresh bool, state store.DeliveryState, reason, outcome string) error {
+	if !fresh {
+		return dl.finish(ctx, n, d, state, reason, outcome)
+	}
+	d.State, d.Reason = state, reason
+	if _, created, err := dl.Store.CreateDelivery(ctx, d); err != nil {
+		return fmt.Errorf("recording %s delivery %s: %w", state, n.Key, err)
+	} else if !created {
+		return retryError{fmt.Errorf("delivery %s was recorded by another worker", n.Key), time.Second}
+	}
+	dl.observe(n, outcome, reason)
 	return nil
 }
 

@@ -66,6 +66,11 @@ type Runner struct {
 	// the ledger serialises each key) may raise it. Ingest applies events
 	// in order and keeps 1.
 	Concurrency int
+	// Prefetch bounds how many messages the client pulls ahead of the
+	// handlers (0: the library's default of 500). Every message pulled
+	// counts as a delivery, so after a crash each of them comes back one
+	// delivery closer to MaxDeliver: keep it near the concurrency.
+	Prefetch int
 }
 
 // Start begins consuming. The returned stop function drains: it stops
@@ -100,9 +105,13 @@ func (r Runner) Start(ctx context.Context, c jetstream.Consumer) (stop func(cont
 			})
 		}
 	}
-	cc, err := c.Consume(callback, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+	opts := []jetstream.PullConsumeOpt{jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 		r.Logger.Warn("consumer error", "consumer", r.Name, "err", err)
-	}))
+	})}
+	if r.Prefetch > 0 {
+		opts = append(opts, jetstream.PullMaxMessages(r.Prefetch))
+	}
+	cc, err := c.Consume(callback, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("starting consumer %s: %w", r.Name, err)
 	}

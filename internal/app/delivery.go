@@ -146,5 +146,6 @@ func startDeliverer(ctx context.Context, js jetstream.JetStream, st store.Store,
 	return consumers.Runner{
 		Name: bus.ConsumerDeliver, Handler: dl.Handle, Logger: log, HandleTimeout: timeout, Observe: observe,
 		Concurrency: cmp.Or(d.Workers, DefaultDeliverWorkers),
+		Prefetch:    2 * cmp.Or(d.Workers, DefaultDeliverWorkers),
 	}.Start(ctx, c)
 }

@@ -20,7 +20,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -198,6 +200,12 @@ type Delivery struct {
 	Attempts       int
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+}
+
+// NewDeliveryID returns an opaque id that is safe to hand to providers:
+// "dlv_" and 20 base32 characters (100 random bits).
+func NewDeliveryID() string {
+	return "dlv_" + strings.ToLower(rand.Text()[:20])
 }
 
 // DeliveryUpdate moves a delivery forward. Empty fields are left unchanged.

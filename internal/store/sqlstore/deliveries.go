@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -24,7 +23,7 @@ func (s *Store) CreateDelivery(ctx context.Context, d store.Delivery) (store.Del
 		return store.Delivery{}, false, err
 	}
 	if d.ID == "" {
-		d.ID = newDeliveryID()
+		d.ID = store.NewDeliveryID()
 	}
 	if d.CreatedAt.IsZero() {
 		d.CreatedAt = s.nowUTC()
@@ -77,12 +76,6 @@ func validNewDelivery(d *store.Delivery) error {
 		return invalid("negative attempts or session version")
 	}
 	return nil
-}
-
-// newDeliveryID returns an opaque id that is safe to hand to providers:
-// "dlv_" and 20 base32 characters (100 random bits).
-func newDeliveryID() string {
-	return "dlv_" + strings.ToLower(rand.Text()[:20])
 }
 
 // GetDelivery returns the delivery or an error matching store.ErrNotFound.
