@@ -7,35 +7,14 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nudgehq/nudge/internal/bus"
+	"github.com/nudgehq/nudge/internal/bus/bustest"
 )
-
-func embeddedJS(t *testing.T) jetstream.JetStream {
-	t.Helper()
-	ns, err := bus.StartEmbedded(bus.EmbeddedConfig{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	nc, err := bus.ConnectEmbedded(ns, "schedules-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bus.Provision(t.Context(), js, bus.DefaultTopology(1)); err != nil {
-		t.Fatal(err)
-	}
-	return js
-}
 
 // TestJetStreamSchedules runs the reminder bus on a real server: a
 // schedule fires once onto the notify subject with a TTL, a replaced
 // schedule fires only in its new form, and an unscheduled one never.
 func TestJetStreamSchedules(t *testing.T) {
-	js := embeddedJS(t)
+	js := bustest.JetStream(t)
 	ctx := t.Context()
 	sb := &JetStreamSchedules{JS: js}
 	cons, err := js.CreateConsumer(ctx, bus.StreamNotify, jetstream.ConsumerConfig{FilterSubject: "nudge.notify.>", AckPolicy: jetstream.AckNonePolicy})

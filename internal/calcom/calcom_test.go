@@ -11,9 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/nudgehq/nudge/internal/bus"
+	"github.com/nudgehq/nudge/internal/bus/bustest"
 	"github.com/nudgehq/nudge/publishers"
 )
 
@@ -281,23 +280,7 @@ func TestMapClientIDFieldAndLocations(t *testing.T) {
 // TestRepeatedDeliveryIsDuplicate publishes through real JetStream: Cal.com
 // retrying a webhook it already delivered stores nothing new.
 func TestRepeatedDeliveryIsDuplicate(t *testing.T) {
-	ns, err := bus.StartEmbedded(bus.EmbeddedConfig{StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	nc, err := bus.ConnectEmbedded(ns, "calcom-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bus.Provision(t.Context(), js, bus.DefaultTopology(1)); err != nil {
-		t.Fatal(err)
-	}
+	js := bustest.JetStream(t)
 	h := NewHandler(Config{Secret: secret}, publishers.NewPublisher(js), nil)
 	start := time.Date(2030, 6, 1, 15, 0, 0, 0, time.UTC)
 	bodies := [][]byte{
