@@ -36,6 +36,7 @@ type devCmd struct {
 	TwilioAccountSID string        `name:"twilio-account-sid" help:"Account SID of the dev fake Twilio." default:"AC00000000000000000000000000000000"`
 	TwilioAuthToken  string        `name:"twilio-auth-token" help:"Auth token of the dev fake Twilio; it signs webhooks with it. Generated and saved in the data dir when empty."`
 	NotifyAckWait    time.Duration `name:"notify-ack-wait" help:"How long a worker may hold a notification before JetStream redelivers it." default:"60s"`
+	NotifyMaxDeliver int           `name:"notify-max-deliver" help:"Tries of a notification before it is dead-lettered." default:"12"`
 	TwilioBaseURL    string        `name:"twilio-base-url" help:"Use this Twilio API (e.g. a fake run by a test) instead of the built-in fake." placeholder:"URL"`
 
 	reminderFlags `embed:""`
@@ -74,7 +75,7 @@ func (d *devCmd) Run(g *globals) error {
 		HTTPAddr:     d.HTTP,
 		APIToken:     token,
 		EmbeddedNATS: &bus.EmbeddedConfig{StoreDir: jsDir, ListenAddr: d.NATSListen, SyncAlways: true},
-		Topology:     devTopology(d.NotifyAckWait),
+		Topology:     devTopology(d.NotifyAckWait, d.NotifyMaxDeliver),
 		OpenStore:    openSQLite(dbPath, !d.NoMigrate),
 		Delivery: app.Delivery{
 			Twilio:       twilioCfg,
@@ -127,9 +128,10 @@ Ctrl-C stops nudge; everything is kept in %s.
 	return app.Run(g.ctx, cfg)
 }
 
-func devTopology(ackWait time.Duration) bus.Topology {
+func devTopology(ackWait time.Duration, maxDeliver int) bus.Topology {
 	t := bus.DefaultTopology(1)
 	t.NotifyAckWait = ackWait
+	t.NotifyMaxDeliver = maxDeliver
 	return t
 }
 
