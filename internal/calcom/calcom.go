@@ -26,7 +26,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -34,6 +33,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nudgehq/nudge/internal/httpjson"
 	"github.com/nudgehq/nudge/publishers"
 )
 
@@ -159,11 +159,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"accepted": out})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { httpjson.Write(w, status, v) }
 
 // writeError uses the API's error shape: {"error": {"code", "message"}}.
 func writeError(w http.ResponseWriter, status int, code, message string) {

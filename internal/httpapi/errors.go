@@ -1,10 +1,11 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/nudgehq/nudge/internal/httpjson"
 )
 
 // apiError is the one shape every error response has: a stable machine code,
@@ -25,13 +26,7 @@ var (
 	errUnavailable  = apiError{http.StatusServiceUnavailable, "unavailable", "event bus unavailable; nothing was accepted", "retry with the same event ids: repeats are stored once"}
 )
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { httpjson.Write(w, status, v) }
 
 func writeError(w http.ResponseWriter, e apiError) {
 	writeJSON(w, e.Status, map[string]any{"error": e})

@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"github.com/twilio/twilio-go/client"
 
 	"github.com/nudgehq/nudge/consumers"
+	"github.com/nudgehq/nudge/internal/httpjson"
 	"github.com/nudgehq/nudge/internal/store"
 )
 
@@ -206,13 +206,7 @@ var (
 	errNotFound     = webhookError{http.StatusNotFound, "not_found", "no such resource"}
 )
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { httpjson.Write(w, status, v) }
 
 func writeError(w http.ResponseWriter, e webhookError) {
 	writeJSON(w, e.Status, map[string]any{"error": e})
