@@ -19,15 +19,22 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-func TestPublish(t *testing.T) {
-	t.Parallel()
+// newPublisher returns a test context, the events stream on a fresh
+// embedded server, and a Publisher on it.
+func newPublisher(t *testing.T) (context.Context, jetstream.Stream, *publishers.Publisher) {
+	t.Helper()
 	ctx := testContext(t)
 	js, _ := newJetStream(t)
 	stream, err := createEventsStream(ctx, js)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub := publishers.NewPublisher(js)
+	return ctx, stream, publishers.NewPublisher(js)
+}
+
+func TestPublish(t *testing.T) {
+	t.Parallel()
+	ctx, stream, pub := newPublisher(t)
 
 	e := event(publishers.TypeSessionBooked, nil)
 	e.Extensions = map[string]json.RawMessage{"traceparent": json.RawMessage(`"00-abc-def-01"`)}
@@ -72,13 +79,7 @@ func TestPublish(t *testing.T) {
 // reported as a duplicate of the original's sequence.
 func TestPublishDuplicate(t *testing.T) {
 	t.Parallel()
-	ctx := testContext(t)
-	js, _ := newJetStream(t)
-	stream, err := createEventsStream(ctx, js)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub := publishers.NewPublisher(js)
+	ctx, stream, pub := newPublisher(t)
 
 	e := event(publishers.TypeSessionCancelled, nil)
 	first, err := pub.Publish(ctx, e)
@@ -104,13 +105,7 @@ func TestPublishDuplicate(t *testing.T) {
 
 func TestPublishRejectsInvalidEvents(t *testing.T) {
 	t.Parallel()
-	ctx := testContext(t)
-	js, _ := newJetStream(t)
-	stream, err := createEventsStream(ctx, js)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub := publishers.NewPublisher(js)
+	ctx, stream, pub := newPublisher(t)
 
 	invalid := event(publishers.TypeSessionBooked, set("starts_at", "2026-12-01T10:00:00"))
 	if _, err := pub.Publish(ctx, invalid); !errors.Is(err, publishers.ErrInvalidEvent) {
