@@ -77,7 +77,7 @@ func (c *dlqShowCmd) Run(g *globals) error {
 	}
 	var d json.RawMessage
 	if err := cl.call(http.MethodGet, fmt.Sprintf("/v1/deadletters/%d", c.ID), &d); err != nil {
-		return err
+		return fmt.Errorf("dead letter %d: %w", c.ID, err)
 	}
 	var pretty any
 	_ = json.Unmarshal(d, &pretty)
@@ -98,7 +98,7 @@ func (c *dlqReplayCmd) Run(g *globals) error {
 	}
 	var d dlqEntry
 	if err := cl.call(http.MethodPost, fmt.Sprintf("/v1/deadletters/%d/replay", c.ID), &d); err != nil {
-		return err
+		return fmt.Errorf("dead letter %d: %w", c.ID, err)
 	}
 	fmt.Fprintf(g.stdout, "replayed dead letter %d (%s) onto %s\n", d.ID, d.Key, d.Subject)
 	return nil
