@@ -21,11 +21,12 @@ import (
 )
 
 type devCmd struct {
-	DataDir    string `help:"Where dev mode keeps its NATS file store, SQLite database and API token." default:"./.nudge" type:"path"`
-	HTTP       string `help:"HTTP listen address for the API and console." default:"127.0.0.1:8080"`
-	NATSListen string `name:"nats-listen" help:"Also accept NATS clients on this address (e.g. 127.0.0.1:4223). Off by default so dev never fights over port 4222." placeholder:"ADDR"`
-	APIToken   string `help:"API token; generated and saved in the data dir when empty."`
-	NoMigrate  bool   `help:"Do not apply database migrations at start."`
+	DataDir       string `help:"Where dev mode keeps its NATS file store, SQLite database and API token." default:"./.nudge" type:"path"`
+	HTTP          string `help:"HTTP listen address for the API and console." default:"127.0.0.1:8080"`
+	MetricsListen string `name:"metrics-listen" help:"Serve /metrics, /healthz and /readyz on this address instead of the HTTP address (keeps /metrics off the public port)." placeholder:"ADDR"`
+	NATSListen    string `name:"nats-listen" help:"Also accept NATS clients on this address (e.g. 127.0.0.1:4223). Off by default so dev never fights over port 4222." placeholder:"ADDR"`
+	APIToken      string `help:"API token; generated and saved in the data dir when empty."`
+	NoMigrate     bool   `help:"Do not apply database migrations at start."`
 
 	PracticeName     string        `help:"Practice name used in messages." default:"Harbor Practice"`
 	CrisisLine       string        `help:"Crisis line named in crisis replies and footers." default:"988"`
@@ -73,6 +74,7 @@ func (d *devCmd) Run(g *globals) error {
 	cfg := app.Config{
 		Mode:         "dev",
 		HTTPAddr:     d.HTTP,
+		MetricsAddr:  d.MetricsListen,
 		APIToken:     token,
 		EmbeddedNATS: &bus.EmbeddedConfig{StoreDir: jsDir, ListenAddr: d.NATSListen, SyncAlways: true},
 		Topology:     devTopology(d.NotifyAckWait, d.NotifyMaxDeliver),

@@ -4,6 +4,7 @@
 //	nudge serve     production: external NATS, Postgres, real providers
 //	nudge publish   send events (one, or a JSONL file)
 //	nudge migrate   apply or inspect database migrations
+//	nudge fakeprovider   fake Twilio and SendGrid APIs for tests and staging
 //	nudge bench-reminders   measure reminder scheduling (rate, memory, lateness)
 //
 // Every flag can also be set through an environment variable: --api-token
@@ -34,6 +35,8 @@ type cli struct {
 	DLQ       dlqCmd       `cmd:"" name:"dlq" help:"List, show and replay dead letters."`
 	Templates templatesCmd `cmd:"" help:"Lint and preview message templates."`
 	Version   versionCmd   `cmd:"" help:"Print the version."`
+
+	FakeProvider fakeProviderCmd `cmd:"" name:"fakeprovider" help:"Run the fake Twilio and SendGrid APIs as their own process (point serve at them with NUDGE_TWILIO_API_URL / NUDGE_SENDGRID_API_URL)."`
 
 	BenchReminders benchRemindersCmd `cmd:"" name:"bench-reminders" help:"Measure reminder scheduling on an embedded JetStream: rate, memory, firing lateness."`
 	Bench          benchCmd          `cmd:"" help:"Measure the delivery pipeline (embedded NATS, SQLite or Postgres, fake providers) beside the raw JetStream rate."`

@@ -30,6 +30,9 @@ type providerFlags struct {
 	TwilioFrom                string `name:"twilio-from" help:"Sender number (E.164), unless a messaging service is set." placeholder:"NUMBER"`
 	TwilioMessagingServiceSID string `name:"twilio-messaging-service-sid" help:"Twilio Messaging Service SID (MG...)." placeholder:"SID"`
 
+	TwilioAPIURL   string `name:"twilio-api-url" help:"Twilio API base URL instead of https://api.twilio.com: a regional endpoint, an egress proxy, or a fake (nudge fakeprovider)." placeholder:"URL"`
+	SendGridAPIURL string `name:"sendgrid-api-url" help:"SendGrid API base URL instead of https://api.sendgrid.com: the EU endpoint, an egress proxy, or a fake (nudge fakeprovider)." placeholder:"URL"`
+
 	SendGridAPIKey     string `name:"sendgrid-api-key" help:"SendGrid API key (mail.send; email_activity.read for crash reconciliation)."`
 	SendGridFrom       string `name:"sendgrid-from" help:"Verified sender address." placeholder:"EMAIL"`
 	SendGridWebhookKey string `name:"sendgrid-webhook-key" help:"Public key of SendGrid's signed event webhook (base64, from SendGrid's settings)."`
@@ -83,6 +86,14 @@ func (p providerFlags) problems() []string {
 			add("NUDGE_PRACTICE_ADDRESS (--practice-address) is required with email: every email carries the practice's postal address")
 		}
 	}
+	for _, u := range []struct{ env, flag, val string }{
+		{"NUDGE_TWILIO_API_URL", "--twilio-api-url", p.TwilioAPIURL},
+		{"NUDGE_SENDGRID_API_URL", "--sendgrid-api-url", p.SendGridAPIURL},
+	} {
+		if pu, err := url.Parse(u.val); u.val != "" && (err != nil || pu.Host == "" || (pu.Scheme != "https" && pu.Scheme != "http")) {
+			add(u.env + " (" + u.flag + ") must be an absolute http(s) URL, e.g. https://api.dublin.ie1.twilio.com")
+		}
+	}
 	if p.DeliverWorkers < 1 || p.DeliverWorkers > 256 {
 		add("NUDGE_DELIVER_WORKERS (--deliver-workers) must be 1 to 256")
 	}
@@ -107,6 +118,7 @@ func (p providerFlags) delivery(window quiethours.Window) app.Delivery {
 		tc := &channel.TwilioConfig{
 			AccountSid: p.TwilioAccountSID, From: p.TwilioFrom, MessagingServiceSid: p.TwilioMessagingServiceSID,
 			StatusCallbackURL: publicURL + "/webhooks/twilio/status", HTTPTimeout: 15 * time.Second,
+			BaseURL: p.TwilioAPIURL,
 		}
 		if p.TwilioAPIKey != "" {
 			tc.APIKeySid, tc.APIKeySecret = p.TwilioAPIKey, p.TwilioAPISecret
@@ -117,7 +129,7 @@ func (p providerFlags) delivery(window quiethours.Window) app.Delivery {
 		d.TwilioWebhookToken = p.TwilioAuthToken
 	}
 	if p.SendGridAPIKey != "" {
-		d.SendGrid = &channel.SendGridConfig{APIKey: p.SendGridAPIKey, FromEmail: p.SendGridFrom, FromName: p.PracticeName, HTTPTimeout: 15 * time.Second}
+		d.SendGrid = &channel.SendGridConfig{APIKey: p.SendGridAPIKey, FromEmail: p.SendGridFrom, FromName: p.PracticeName, HTTPTimeout: 15 * time.Second, BaseURL: p.SendGridAPIURL}
 	}
 	return d
 }

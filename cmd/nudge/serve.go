@@ -14,10 +14,11 @@ import (
 )
 
 type serveCmd struct {
-	HTTP        string `help:"HTTP listen address for the API, webhooks and console." default:":8080"`
-	APIToken    string `help:"API token for the HTTP API and console (at least 32 characters)."`
-	DatabaseURL string `help:"Postgres connection URL, e.g. postgres://nudge@db:5432/nudge?sslmode=verify-full." placeholder:"URL"`
-	NoMigrate   bool   `help:"Do not apply database migrations at start (then the schema must already be current)."`
+	HTTP          string `help:"HTTP listen address for the API, webhooks and console." default:":8080"`
+	MetricsListen string `name:"metrics-listen" help:"Serve /metrics, /healthz and /readyz on this address instead of the HTTP address (keeps /metrics off the public port)." placeholder:"ADDR"`
+	APIToken      string `help:"API token for the HTTP API and console (at least 32 characters)."`
+	DatabaseURL   string `help:"Postgres connection URL, e.g. postgres://nudge@db:5432/nudge?sslmode=verify-full." placeholder:"URL"`
+	NoMigrate     bool   `help:"Do not apply database migrations at start (then the schema must already be current)."`
 
 	NATSURL      string `name:"nats-url" help:"NATS server URL(s), comma-separated." placeholder:"URL"`
 	NATSCreds    string `name:"nats-creds" help:"NATS credentials file (.creds)." type:"existingfile" placeholder:"FILE"`
@@ -63,6 +64,9 @@ func (s *serveCmd) validate() error {
 	if _, _, err := net.SplitHostPort(s.HTTP); err != nil {
 		add("NUDGE_HTTP (--http) %q is not a host:port address", s.HTTP)
 	}
+	if _, _, err := net.SplitHostPort(s.MetricsListen); s.MetricsListen != "" && err != nil {
+		add("NUDGE_METRICS_LISTEN (--metrics-listen) %q is not a host:port address", s.MetricsListen)
+	}
 	if s.Replicas < 1 || s.Replicas > 5 {
 		add("NUDGE_REPLICAS (--replicas) must be 1 to 5, got %d", s.Replicas)
 	}
@@ -88,9 +92,10 @@ func (s *serveCmd) Run(g *globals) error {
 	}
 	host, _ := os.Hostname()
 	return app.Run(g.ctx, app.Config{
-		Mode:     "serve",
-		HTTPAddr: s.HTTP,
-		APIToken: s.APIToken,
+		Mode:        "serve",
+		HTTPAddr:    s.HTTP,
+		MetricsAddr: s.MetricsListen,
+		APIToken:    s.APIToken,
 		NATS: bus.ExternalConfig{
 			URL: s.NATSURL, CredsFile: s.NATSCreds, NKeyFile: s.NATSNKey,
 			User: s.NATSUser, Pass: s.NATSPassword, Token: s.NATSToken,

@@ -35,7 +35,10 @@ type Config struct {
 	Mode string // "dev" or "serve": shown in logs and the console
 
 	HTTPAddr string
-	APIToken string
+	// MetricsAddr, when set, serves /metrics, /healthz and /readyz on their
+	// own listener, and /metrics leaves the public HTTPAddr.
+	MetricsAddr string
+	APIToken    string
 
 	EmbeddedNATS *bus.EmbeddedConfig
 	NATS         bus.ExternalConfig
@@ -180,6 +183,16 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	}
 
 	// HTTP.
+	ready := func(ctx context.Context) error {
+		if !nc.IsConnected() {
+			return errors.New("nats not connected")
+		}
+		return st.Ping(ctx)
+	}
+	publicMetrics := m.Handler()
+	if cfg.MetricsAddr != "" {
+		publicMetrics = nil
+	}
 	api := httpapi.New(httpapi.Config{
 		Store:       st,
 		Publisher:   publishers.NewPublisher(js),
@@ -190,13 +203,8 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		Extra:       extra,
 		DeadLetters: dead,
 		Events:      m.Event,
-		Metrics:     m.Handler(),
-		Ready: func(ctx context.Context) error {
-			if !nc.IsConnected() {
-				return errors.New("nats not connected")
-			}
-			return st.Ping(ctx)
-		},
+		Metrics:     publicMetrics,
+		Ready:       ready,
 	})
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -204,7 +212,19 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return fmt.Errorf("listening on %s: %w", cfg.HTTPAddr, err)
 	}
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
-	srvErr := make(chan error, 1)
+	srvErr := make(chan error, 2)
+	var opsSrv *http.Server
+	if cfg.MetricsAddr != "" {
+		oln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			_ = stopConsumers(context.Background())
+			return fmt.Errorf("listening on %s (metrics): %w", cfg.MetricsAddr, err)
+		}
+		opsSrv = &http.Server{Handler: httpapi.Ops(ready, m.Handler()), ReadHeaderTimeout: 10 * time.Second}
+		go func() { srvErr <- opsSrv.Serve(oln) }()
+		log.Info("metrics and health checks", "listen", oln.Addr().String())
+	}
 	go func() { srvErr <- srv.Serve(ln) }()
 	log.Info("nudge started", "mode", cfg.Mode, "http", ln.Addr().String())
 	if cfg.Banner != nil && cfg.Out != nil {
@@ -222,6 +242,9 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	defer cancel()
 	if serr := srv.Shutdown(sctx); serr != nil {
 		log.Warn("http shutdown", "err", serr)
+	}
+	if opsSrv != nil {
+		_ = opsSrv.Shutdown(sctx)
 	}
 	if serr := stopConsumers(sctx); serr != nil {
 		log.Warn("consumer drain", "err", serr)

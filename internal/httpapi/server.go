@@ -82,10 +82,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /v1/deadletters", s.auth(http.HandlerFunc(s.listDeadLetters)))
 	s.mux.Handle("GET /v1/deadletters/{id}", s.auth(http.HandlerFunc(s.getDeadLetter)))
 	s.mux.Handle("POST /v1/deadletters/{id}/replay", s.auth(http.HandlerFunc(s.replayDeadLetter)))
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	s.mux.HandleFunc("GET /readyz", s.readyz)
+	healthRoutes(s.mux, s.cfg.Ready)
 	if s.cfg.Metrics != nil {
 		s.mux.Handle("GET /metrics", s.cfg.Metrics)
 	}
@@ -115,14 +112,4 @@ func (s *Server) auth(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.Ready != nil {
-		if err := s.cfg.Ready(r.Context()); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
-			return
-		}
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
