@@ -57,6 +57,7 @@ const (
 	SkipMoved          = "moved"
 	SkipStarted        = "session_started"
 	SkipUnknownSession = "unknown_session"
+	SkipCarePaused     = "care_paused"
 )
 
 // alwaysAllowed are replies that go even to someone who opted out: the one
@@ -132,6 +133,33 @@ func Suppression(st store.Store) Check {
 			return skip(SkipSuppressed), nil
 		}
 		return Verdict{}, nil
+	})
+}
+
+// CarePause skips what a clinician paused for the client: encouragement,
+// journal nudges and announcements, and with scope "all" reminders too.
+// Skipped, not deferred: nothing floods out when the pause ends. Replies
+// (crisis help, the opt-out confirmation, HELP) always go. A pause past its
+// Until is over without anyone resuming it.
+func CarePause(st store.Store) Check {
+	return CheckFunc(func(ctx context.Context, t Target) (Verdict, error) {
+		if t.N.Purpose == PurposeReplies || t.Client.ID == "" {
+			return Verdict{}, nil
+		}
+		p, err := st.GetCarePause(ctx, t.Client.ID)
+		if isNotFound(err) {
+			return Verdict{}, nil
+		}
+		if err != nil {
+			return Verdict{}, fmt.Errorf("reading care pause: %w", err)
+		}
+		if !p.InForce(t.Now) {
+			return Verdict{}, nil
+		}
+		if t.N.Purpose == store.PurposeReminders && p.Scope != store.CareScopeAll {
+			return Verdict{}, nil
+		}
+		return skip(SkipCarePaused), nil
 	})
 }
 
@@ -217,6 +245,7 @@ func DefaultChecks(st store.Store, w quiethours.Window, c quiethours.Cadence) []
 		Expiry(),
 		Consent(st),
 		Suppression(st),
+		CarePause(st),
 		QuietHours(w),
 		Cadence(st, c),
 	}

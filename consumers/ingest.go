@@ -89,6 +89,12 @@ func (in *Ingest) Apply(ctx context.Context, ev publishers.Event) (store.Result,
 		res, err = in.Store.ApplySessionRescheduled(ctx, ref, d.SessionID, d.StartsAt)
 	case publishers.SessionCancelled:
 		res, err = in.Store.ApplySessionCancelled(ctx, ref, d.SessionID, d.Reason)
+	case publishers.CarePaused:
+		res, err = in.Store.ApplyCarePause(ctx, ref, store.CarePause{
+			ClientID: d.ClientID, Scope: d.Scope, Until: d.Until, RequestedBy: d.RequestedBy,
+		})
+	case publishers.CareResumed:
+		res, err = in.Store.ApplyCareResume(ctx, ref, d.ClientID, d.RequestedBy)
 	case publishers.GroupMembership:
 		res, err = in.Store.ApplyGroupMembership(ctx, ref, d.GroupID, d.ClientID, ev.Type == publishers.TypeGroupMemberAdded)
 	default:

@@ -19,6 +19,9 @@ const (
 	PurposeJournal       = "journal"
 	PurposeAnnouncements = "announcements"
 
+	CareScopeNonEssential = "non_essential" // encouragement, journal nudges, announcements
+	CareScopeAll          = "all"           // and appointment reminders too
+
 	LocationInPerson   = "in_person"
 	LocationTelehealth = "telehealth"
 
@@ -82,6 +85,24 @@ type JournalDayMissed struct {
 	ClientID        string `json:"client_id"`
 	Date            string `json:"date"` // the client's local calendar day, YYYY-MM-DD
 	MissedDaysInRow int    `json:"missed_days_in_row,omitempty"`
+}
+
+// CarePaused is the data of client.care_paused: a clinician pauses
+// messages to one client. Scope non_essential (the default) pauses
+// encouragement, journal nudges and announcements; all pauses reminders
+// too. Crisis replies and opt-out confirmations always go. Without Until
+// the pause lasts until client.care_resumed.
+type CarePaused struct {
+	ClientID    string    `json:"client_id"`
+	Scope       string    `json:"scope,omitempty"` // "non_essential" (default) or "all"
+	Until       time.Time `json:"until,omitzero"`  // RFC 3339 with an offset; the pause ends by itself then
+	RequestedBy string    `json:"requested_by"`    // the staff member, for the record
+}
+
+// CareResumed is the data of client.care_resumed: the pause ends now.
+type CareResumed struct {
+	ClientID    string `json:"client_id"`
+	RequestedBy string `json:"requested_by"`
 }
 
 // GroupMembership is the data of group.member_added and group.member_removed.
@@ -189,6 +210,8 @@ var catalogue = map[string]catalogueEntry{
 	TypeGroupMemberAdded:      intake[GroupMembership](validateGroupMembership),
 	TypeGroupMemberRemoved:    intake[GroupMembership](validateGroupMembership),
 	TypeAnnouncementRequested: intake[AnnouncementRequested](validateAnnouncementRequested),
+	TypeClientCarePaused:      intake[CarePaused](validateCarePaused),
+	TypeClientCareResumed:     intake[CareResumed](validateCareResumed),
 
 	TypeSessionConfirmed:           emitted[SessionConfirmed](validateSessionConfirmed),
 	TypeSessionRescheduleRequested: emitted[SessionRescheduleRequested](validateSessionRescheduleRequested),

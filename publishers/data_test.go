@@ -31,6 +31,9 @@ func fullData() map[string]any {
 		publishers.TypeGroupMemberRemoved: publishers.GroupMembership{GroupID: "g-1", ClientID: "c-78"},
 		publishers.TypeAnnouncementRequested: publishers.AnnouncementRequested{AnnouncementID: "a-9", GroupID: "g-1",
 			Body: "We meet in room 4 this week.", RequestedBy: "staff-3", Channels: []string{"sms", "email"}},
+		publishers.TypeClientCarePaused: publishers.CarePaused{ClientID: "c-77", Scope: publishers.CareScopeAll,
+			Until: at.Add(7 * 24 * time.Hour), RequestedBy: "dr-lee"},
+		publishers.TypeClientCareResumed: publishers.CareResumed{ClientID: "c-77", RequestedBy: "dr-lee"},
 
 		publishers.TypeSessionConfirmed: publishers.SessionConfirmed{SessionID: "s-1042", ClientID: "c-77",
 			Channel: publishers.ChannelSMS, ConfirmedAt: at},
@@ -178,7 +181,7 @@ func TestNewEventRejects(t *testing.T) {
 }
 
 func TestCatalogue(t *testing.T) {
-	intake := []string{"announcement.requested", "client.upserted", "consent.granted", "consent.revoked",
+	intake := []string{"announcement.requested", "client.care_paused", "client.care_resumed", "client.upserted", "consent.granted", "consent.revoked",
 		"group.member_added", "group.member_removed", "journal.day_missed", "session.booked",
 		"session.cancelled", "session.rescheduled"}
 	emitted := []string{"client.opted_out", "delivery.status_changed", "safety.crisis_reply",

@@ -50,6 +50,8 @@ const (
 	TypeGroupMemberAdded      = "group.member_added"
 	TypeGroupMemberRemoved    = "group.member_removed"
 	TypeAnnouncementRequested = "announcement.requested"
+	TypeClientCarePaused      = "client.care_paused"
+	TypeClientCareResumed     = "client.care_resumed"
 )
 
 // Event types nudge emits for other systems. [Event.Validate], [Parse] and

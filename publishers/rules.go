@@ -60,6 +60,18 @@ func validateJournalDayMissed(r *dataReader) {
 	r.integer("missed_days_in_row", 0, math.MaxInt32, "")
 }
 
+func validateCarePaused(r *dataReader) {
+	r.id("client_id", true)
+	r.enum("scope", false, CareScopeNonEssential, CareScopeAll)
+	r.timestamp("until", false)
+	r.text("requested_by", true, 200, false)
+}
+
+func validateCareResumed(r *dataReader) {
+	r.id("client_id", true)
+	r.text("requested_by", true, 200, false)
+}
+
 func validateGroupMembership(r *dataReader) {
 	r.id("group_id", true)
 	r.id("client_id", true)

@@ -36,6 +36,10 @@ func validData(typ string) map[string]any {
 	case publishers.TypeAnnouncementRequested:
 		return map[string]any{"announcement_id": "a-9", "group_id": "g-anxiety", "template": "group_moved",
 			"requested_by": "staff-3", "channels": []string{"sms", "email"}}
+	case publishers.TypeClientCarePaused:
+		return map[string]any{"client_id": "c-77", "scope": "all", "until": "2026-12-08T09:00:00-05:00", "requested_by": "dr-lee"}
+	case publishers.TypeClientCareResumed:
+		return map[string]any{"client_id": "c-77", "requested_by": "dr-lee"}
 	case publishers.TypeSessionConfirmed:
 		return map[string]any{"session_id": "s-1042", "client_id": "c-77", "channel": "sms", "confirmed_at": "2026-11-30T12:00:00Z"}
 	case publishers.TypeSessionRescheduleRequested:
@@ -63,6 +67,8 @@ var requiredFields = map[string][]string{
 	publishers.TypeGroupMemberAdded:      {"group_id", "client_id"},
 	publishers.TypeGroupMemberRemoved:    {"group_id", "client_id"},
 	publishers.TypeAnnouncementRequested: {"announcement_id", "group_id", "requested_by"},
+	publishers.TypeClientCarePaused:      {"client_id", "requested_by"},
+	publishers.TypeClientCareResumed:     {"client_id", "requested_by"},
 }
 
 // idFields are the identifier fields each type carries.
@@ -75,6 +81,8 @@ var idFields = map[string][]string{
 	publishers.TypeJournalDayMissed:      {"client_id"},
 	publishers.TypeGroupMemberAdded:      {"group_id", "client_id"},
 	publishers.TypeAnnouncementRequested: {"announcement_id", "group_id"},
+	publishers.TypeClientCarePaused:      {"client_id"},
+	publishers.TypeClientCareResumed:     {"client_id"},
 }
 
 var eventTime = time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
@@ -237,6 +245,11 @@ func ruleCases() []ruleCase {
 		{"date YYYY-MM-DD", event(journal, set("date", "2026-2-3")), "data.date", "invalid_format"},
 		{"date not a timestamp", event(journal, set("date", "2026-12-01T00:00:00Z")), "data.date", "invalid_format"},
 		{"missed_days_in_row not negative", event(journal, set("missed_days_in_row", -1)), "data.missed_days_in_row", "invalid_value"},
+
+		// client.care_paused.
+		{"care scope enum", event(publishers.TypeClientCarePaused, set("scope", "everything")), "data.scope", "invalid_value"},
+		{"care until needs an offset", event(publishers.TypeClientCarePaused, set("until", "2026-12-08T09:00:00")), "data.until", "invalid_format"},
+		{"care requested_by single line", event(publishers.TypeClientCareResumed, set("requested_by", "a\nb")), "data.requested_by", "invalid_format"},
 
 		// announcement.requested.
 		{"template xor body: not both", event(announce, set("body", "We meet in room 4 this week.")), "data", "invalid_value"},

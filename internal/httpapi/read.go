@@ -19,6 +19,15 @@ type clientView struct {
 	UpdatedAt        time.Time     `json:"updated_at"`
 	CreatedAt        time.Time     `json:"created_at"`
 	Consents         []consentView `json:"consents"`
+	// CarePause is the clinician's pause in force now, null when none.
+	CarePause *carePauseView `json:"care_pause"`
+}
+
+type carePauseView struct {
+	Scope       string     `json:"scope"`
+	Until       *time.Time `json:"until"`
+	RequestedBy string     `json:"requested_by"`
+	Since       time.Time  `json:"since"`
 }
 
 type consentView struct {
@@ -91,6 +100,17 @@ func (s *Server) getClient(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, cs := range consents {
 		v.Consents = append(v.Consents, consentView{cs.Channel, cs.Purpose, cs.Active, cs.Source, cs.WordingVersion, cs.Since})
+	}
+	p, err := s.cfg.Store.GetCarePause(r.Context(), c.ID)
+	switch {
+	case err == nil && p.InForce(time.Now()):
+		v.CarePause = &carePauseView{Scope: p.Scope, RequestedBy: p.RequestedBy, Since: p.Since}
+		if !p.Until.IsZero() {
+			v.CarePause.Until = &p.Until
+		}
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		s.storeError(w, r, err)
+		return
 	}
 	writeJSON(w, http.StatusOK, v)
 }

@@ -256,6 +256,7 @@ type EventRecord struct {
 
 // Store is the durable record. Implementations must be safe for concurrent use.
 type Store interface {
+	CarePauses
 	// ApplyClientUpsert creates or updates a client. An event older than the
 	// client's UpdatedAt leaves the row as it is (ReasonStale).
 	ApplyClientUpsert(ctx context.Context, ev EventRef, c Client) (Result, error)

@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ReminderUpsert", testReminderUpsert},
 		{"ReminderCancel", testReminderCancel},
 		{"ReminderList", testReminderList},
+		{"CarePause", testCarePause},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
