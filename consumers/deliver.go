@@ -306,6 +306,12 @@ func (dl *Deliverer) sendFailed(ctx context.Context, n Notification, d store.Del
 		}
 		return dl.finish(ctx, n, d, store.DeliveryFailed, "recipient_unsubscribed", OutcomeRevoked)
 	case channel.Permanent:
+		if pe.BadAddress() {
+			// Queued before the row is final, so a failure here is retried.
+			if err := dl.fallBack(ctx, n, t); err != nil {
+				return err
+			}
+		}
 		return dl.finish(ctx, n, d, store.DeliveryFailed, pe.Provider+":"+pe.Code+" "+pe.Message, OutcomeFailed)
 	default:
 		// Left in "sending": the redelivery looks the message up first.
@@ -317,6 +323,34 @@ func (dl *Deliverer) sendFailed(ctx context.Context, n Notification, d store.Del
 		}
 		return retryError{fmt.Errorf("sending %s: %w", d.ID, pe), pe.RetryAfter}
 	}
+}
+
+// FallbackSuffix ends the key of a notification re-sent on email after
+// its SMS could not reach the number.
+const FallbackSuffix = ":fallback-email"
+
+// fallBack queues n once more on email after SMS said the number can never
+// take it (invalid, a landline), when the client consented to the purpose
+// on email and has an address there. It happens once: the fallback's key is
+// derived from n's, and an email never falls back.
+func (dl *Deliverer) fallBack(ctx context.Context, n Notification, t Target) error {
+	if n.Channel != store.ChannelSMS || n.Purpose == PurposeReplies || t.Client.ID == "" || t.Client.Email == "" || n.To != "" {
+		return nil
+	}
+	ok, err := dl.Store.HasConsent(ctx, t.Client.ID, store.ChannelEmail, n.Purpose)
+	if err != nil {
+		return fmt.Errorf("checking email consent for the fallback of %s: %w", n.Key, err)
+	}
+	if !ok {
+		return nil
+	}
+	fb := n
+	fb.Channel, fb.Key = store.ChannelEmail, n.Key+FallbackSuffix
+	if err := dl.Dispatcher.Notify(ctx, fb); err != nil {
+		return fmt.Errorf("queueing the email fallback of %s: %w", n.Key, err)
+	}
+	dl.log().Info("sms could not reach the number; falling back to email", "key", n.Key)
+	return nil
 }
 
 // revoke records a provider-reported opt-out: consent revoked on the

@@ -1,0 +1,53 @@
+package consumers
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/nudgehq/nudge/internal/store"
+)
+
+// ChooseChannel is the one rule for which channel a client-initiated
+// purpose (encouragement, journal nudges, announcements) goes on: the
+// client's preferred channel if it has consent for purpose and an address,
+// else the other channel that has both. ok is false when neither has:
+// the caller records SkipNoConsent (or SkipNoAddress when nothing has an
+// address at all, so the ledger says what is missing).
+func ChooseChannel(ctx context.Context, st store.Store, c store.Client, purpose string) (ch string, ok bool, err error) {
+	order := []string{store.ChannelSMS, store.ChannelEmail}
+	if c.PreferredChannel == store.ChannelEmail {
+		order = []string{store.ChannelEmail, store.ChannelSMS}
+	}
+	for _, candidate := range order {
+		if clientAddress(c, candidate) == "" {
+			continue
+		}
+		consented, err := st.HasConsent(ctx, c.ID, candidate, purpose)
+		if err != nil {
+			return "", false, fmt.Errorf("checking %s consent of %s for %s: %w", candidate, c.ID, purpose, err)
+		}
+		if consented {
+			return candidate, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// NoChannelReason says why ChooseChannel found no channel for c.
+func NoChannelReason(c store.Client) string {
+	if c.Phone == "" && c.Email == "" {
+		return SkipNoAddress
+	}
+	return SkipNoConsent
+}
+
+// clientAddress is the client's address on ch.
+func clientAddress(c store.Client, ch string) string {
+	switch ch {
+	case store.ChannelSMS:
+		return c.Phone
+	case store.ChannelEmail:
+		return c.Email
+	}
+	return ""
+}
