@@ -6,6 +6,7 @@ import (
 
 	"github.com/nudgehq/nudge/internal/quiethours"
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 func (f *deliverFixture) pause(t *testing.T, id, scope string, until time.Time) {
@@ -29,21 +30,21 @@ func (f *deliverFixture) deliver(t *testing.T, n Notification) store.Delivery {
 func TestCarePauseSkipsAndExpires(t *testing.T) {
 	f := newDeliverFixture(t)
 	f.dl.Checks = DefaultChecks(f.st, quiethours.Default, quiethours.DefaultCadence())
-	for _, p := range []string{store.PurposeAnnouncements, store.PurposeReminders, store.PurposeEncouragement, store.PurposeJournal} {
-		f.consent(t, "c1", "sms", p, store.ConsentGranted)
+	for _, p := range []vocab.Purpose{vocab.Announcements, vocab.Reminders, vocab.Encouragement, vocab.Journal} {
+		f.consent(t, "c1", vocab.SMS, p, store.ConsentGranted)
 	}
 	f.pause(t, "pause-1", store.CareScopeAll, f.now.Add(time.Hour))
 
-	reminder := Notification{Key: "reminder:x:1", ClientID: "c1", Channel: "sms", Purpose: store.PurposeReminders, Kind: "booked",
+	reminder := Notification{Key: "reminder:x:1", ClientID: "c1", Channel: "sms", Purpose: vocab.Reminders, Kind: "booked",
 		Vars: map[string]any{"When": "Thu", "Link": "", "LocationKind": ""}}
-	journal := Notification{Key: "journal:c1:2026-03-10", ClientID: "c1", Channel: "sms", Purpose: store.PurposeJournal, Kind: "journal_nudge"}
+	journal := Notification{Key: "journal:c1:2026-03-10", ClientID: "c1", Channel: "sms", Purpose: vocab.Journal, Kind: "journal_nudge"}
 	for _, n := range []Notification{announcement("ann:p1"), reminder, journal} {
-		if d := f.deliver(t, n); d.State != store.DeliverySkipped || d.Reason != SkipCarePaused {
+		if d := f.deliver(t, n); d.State != store.DeliverySkipped || d.Reason != string(vocab.SkipCarePaused) {
 			t.Errorf("%s during an all-scope pause: %s %q, want skipped care_paused", n.Key, d.State, d.Reason)
 		}
 	}
 	// Crisis help and the opt-out confirmation always go.
-	crisis := Notification{Key: "reply:crisis", ClientID: "c1", Channel: "sms", Purpose: PurposeReplies, Kind: "crisis", Urgent: true}
+	crisis := Notification{Key: "reply:crisis", ClientID: "c1", Channel: "sms", Purpose: vocab.Replies, Kind: "crisis", Urgent: true}
 	if d := f.deliver(t, crisis); d.State != store.DeliverySent {
 		t.Errorf("crisis reply during a pause: %s %q, want sent", d.State, d.Reason)
 	}
@@ -54,7 +55,7 @@ func TestCarePauseSkipsAndExpires(t *testing.T) {
 	if d := f.deliver(t, reminder); d.State != store.DeliverySent {
 		t.Errorf("reminder during a non-essential pause: %s %q, want sent", d.State, d.Reason)
 	}
-	if d := f.deliver(t, announcement("ann:p2")); d.Reason != SkipCarePaused {
+	if d := f.deliver(t, announcement("ann:p2")); d.Reason != string(vocab.SkipCarePaused) {
 		t.Errorf("announcement during a non-essential pause: %s %q", d.State, d.Reason)
 	}
 

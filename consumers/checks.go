@@ -7,12 +7,13 @@ import (
 
 	"github.com/nudgehq/nudge/internal/quiethours"
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // Verdict is a check's answer: go ahead (zero value), skip for good with a
 // reason, or defer until a time.
 type Verdict struct {
-	Skip       string
+	Skip       vocab.SkipReason
 	DeferUntil time.Time
 	Why        string // reason for a deferral, for logs and metrics
 }
@@ -20,7 +21,7 @@ type Verdict struct {
 // Go reports whether the verdict lets the notification continue.
 func (v Verdict) Go() bool { return v.Skip == "" && v.DeferUntil.IsZero() }
 
-func skip(reason string) Verdict { return Verdict{Skip: reason} }
+func skip(reason vocab.SkipReason) Verdict { return Verdict{Skip: reason} }
 
 // Target is what the checks look at: the notification, its client (zero
 // when the notification is a reply to an unknown number), the address it
@@ -45,32 +46,17 @@ type CheckFunc func(ctx context.Context, t Target) (Verdict, error)
 // Check implements Check.
 func (f CheckFunc) Check(ctx context.Context, t Target) (Verdict, error) { return f(ctx, t) }
 
-// Skip reasons recorded in the deliveries ledger.
-const (
-	SkipExpired        = "expired"
-	SkipNoConsent      = "no_consent"
-	SkipOptedOut       = "opted_out"
-	SkipSuppressed     = "suppressed"
-	SkipNoAddress      = "no_address"
-	SkipUnknownClient  = "unknown_client"
-	SkipCancelled      = "cancelled"
-	SkipMoved          = "moved"
-	SkipStarted        = "session_started"
-	SkipUnknownSession = "unknown_session"
-	SkipCarePaused     = "care_paused"
-)
-
 // alwaysAllowed are replies that go even to someone who opted out: the one
 // opt-out confirmation, and crisis help.
 func alwaysAllowed(n Notification) bool {
-	return n.Purpose == PurposeReplies && (n.Kind == "opted_out" || n.Kind == "crisis")
+	return n.Purpose == vocab.Replies && (n.Kind == "opted_out" || n.Kind == "crisis")
 }
 
 // Expiry skips notifications past their NotAfter (never stale).
 func Expiry() Check {
 	return CheckFunc(func(_ context.Context, t Target) (Verdict, error) {
 		if !t.N.NotAfter.IsZero() && t.Now.After(t.N.NotAfter) {
-			return skip(SkipExpired), nil
+			return skip(vocab.SkipExpired), nil
 		}
 		return Verdict{}, nil
 	})
@@ -84,16 +70,16 @@ func Consent(st store.Store) Check {
 		if alwaysAllowed(t.N) {
 			return Verdict{}, nil
 		}
-		if t.N.Purpose != PurposeReplies {
+		if t.N.Purpose != vocab.Replies {
 			if t.Client.ID == "" {
-				return skip(SkipUnknownClient), nil
+				return skip(vocab.SkipUnknownClient), nil
 			}
 			ok, err := st.HasConsent(ctx, t.Client.ID, t.N.Channel, t.N.Purpose)
 			if err != nil {
 				return Verdict{}, fmt.Errorf("checking consent: %w", err)
 			}
 			if !ok {
-				return skip(SkipNoConsent), nil
+				return skip(vocab.SkipNoConsent), nil
 			}
 			return Verdict{}, nil
 		}
@@ -112,7 +98,7 @@ func Consent(st store.Store) Check {
 			}
 		}
 		if seen && !active {
-			return skip(SkipOptedOut), nil
+			return skip(vocab.SkipOptedOut), nil
 		}
 		return Verdict{}, nil
 	})
@@ -130,7 +116,7 @@ func Suppression(st store.Store) Check {
 			return Verdict{}, fmt.Errorf("checking suppressions: %w", err)
 		}
 		if sup {
-			return skip(SkipSuppressed), nil
+			return skip(vocab.SkipSuppressed), nil
 		}
 		return Verdict{}, nil
 	})
@@ -143,7 +129,7 @@ func Suppression(st store.Store) Check {
 // Until is over without anyone resuming it.
 func CarePause(st store.Store) Check {
 	return CheckFunc(func(ctx context.Context, t Target) (Verdict, error) {
-		if t.N.Purpose == PurposeReplies || t.Client.ID == "" {
+		if t.N.Purpose == vocab.Replies || t.Client.ID == "" {
 			return Verdict{}, nil
 		}
 		p, err := st.GetCarePause(ctx, t.Client.ID)
@@ -156,10 +142,10 @@ func CarePause(st store.Store) Check {
 		if !p.InForce(t.Now) {
 			return Verdict{}, nil
 		}
-		if t.N.Purpose == store.PurposeReminders && p.Scope != store.CareScopeAll {
+		if t.N.Purpose == vocab.Reminders && p.Scope != store.CareScopeAll {
 			return Verdict{}, nil
 		}
-		return skip(SkipCarePaused), nil
+		return skip(vocab.SkipCarePaused), nil
 	})
 }
 
@@ -175,17 +161,17 @@ func SessionFresh(st store.Store) Check {
 		s, err := st.GetSession(ctx, t.N.SessionID)
 		if err != nil {
 			if isNotFound(err) {
-				return skip(SkipUnknownSession), nil
+				return skip(vocab.SkipUnknownSession), nil
 			}
 			return Verdict{}, fmt.Errorf("reading session: %w", err)
 		}
 		switch {
 		case s.Status == store.SessionCancelled:
-			return skip(SkipCancelled), nil
+			return skip(vocab.SkipCancelled), nil
 		case t.N.SessionVersion != 0 && s.Version != t.N.SessionVersion:
-			return skip(SkipMoved), nil
+			return skip(vocab.SkipMoved), nil
 		case !t.Now.Before(s.StartsAt):
-			return skip(SkipStarted), nil
+			return skip(vocab.SkipStarted), nil
 		}
 		return Verdict{}, nil
 	})
@@ -197,7 +183,7 @@ func SessionFresh(st store.Store) Check {
 // so both pass.
 func QuietHours(w quiethours.Window) Check {
 	return CheckFunc(func(_ context.Context, t Target) (Verdict, error) {
-		if t.N.Urgent || t.N.Purpose == PurposeReplies || t.N.Purpose == store.PurposeReminders {
+		if t.N.Urgent || t.N.Purpose == vocab.Replies || t.N.Purpose == vocab.Reminders {
 			return Verdict{}, nil
 		}
 		if w.Contains(t.Now, t.Loc) {
@@ -211,7 +197,7 @@ func QuietHours(w quiethours.Window) Check {
 // what the ledger says was sent in the last week.
 func Cadence(st store.Store, c quiethours.Cadence) Check {
 	return CheckFunc(func(ctx context.Context, t Target) (Verdict, error) {
-		if t.N.Urgent || t.N.Purpose == PurposeReplies || t.N.Purpose == store.PurposeReminders || t.Client.ID == "" {
+		if t.N.Urgent || t.N.Purpose == vocab.Replies || t.N.Purpose == vocab.Reminders || t.Client.ID == "" {
 			return Verdict{}, nil
 		}
 		rows, err := st.ListDeliveries(ctx, store.DeliveryFilter{ClientID: t.Client.ID, Limit: 200})

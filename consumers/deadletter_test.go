@@ -11,6 +11,7 @@ import (
 	"github.com/nudgehq/nudge/internal/bus/bustest"
 	"github.com/nudgehq/nudge/internal/fakeprovider"
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 func startRunner(t *testing.T, js jetstream.JetStream, stream, consumer string, h Handler) {
@@ -46,7 +47,7 @@ func waitFor(t *testing.T, what string, d time.Duration, ok func() bool) {
 func TestDeadLetterAndReplay(t *testing.T) {
 	f := newDeliverFixture(t)
 	f.now = time.Now() // real clock: the bus redelivers in real time
-	f.consent(t, "c1", "sms", store.PurposeAnnouncements, store.ConsentGranted)
+	f.consent(t, "c1", "sms", vocab.Announcements, store.ConsentGranted)
 	topo := bus.DefaultTopology(1)
 	topo.NotifyMaxDeliver = 2
 	js := bustest.JetStream(t, topo)

@@ -14,6 +14,7 @@ import (
 	"github.com/nudgehq/nudge/internal/channel"
 	"github.com/nudgehq/nudge/internal/failpoint"
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 	"github.com/nudgehq/nudge/templates"
 )
 
@@ -39,8 +40,8 @@ type Pacer interface {
 // Observer receives the deliverer's outcomes (metrics). Methods must be
 // cheap and safe for concurrent use.
 type Observer interface {
-	Outcome(channel, purpose, outcome, reason string)
-	ProviderCall(channel string, d time.Duration, err error)
+	Outcome(channel vocab.Channel, purpose vocab.Purpose, outcome, reason string)
+	ProviderCall(channel vocab.Channel, d time.Duration, err error)
 }
 
 // Deliverer takes due notifications off NUDGE_NOTIFY, runs the checks, and
@@ -53,7 +54,7 @@ type Observer interface {
 // provider and only sent if the provider has no record of it.
 type Deliverer struct {
 	Store      store.Store
-	Senders    map[string]channel.Sender
+	Senders    map[vocab.Channel]channel.Sender
 	Templates  *templates.Set
 	Dispatcher Dispatcher
 	Pacer      Pacer
@@ -145,7 +146,7 @@ func (dl *Deliverer) Deliver(ctx context.Context, n Notification) error {
 	}
 	t.To = n.To
 	if t.To == "" {
-		if n.Channel == store.ChannelSMS {
+		if n.Channel == vocab.SMS {
 			t.To = t.Client.Phone
 		} else {
 			t.To = t.Client.Email
@@ -197,7 +198,7 @@ func (dl *Deliverer) Deliver(ctx context.Context, n Notification) error {
 	}
 
 	if t.To == "" {
-		return dl.settle(ctx, n, d, fresh, store.DeliverySkipped, SkipNoAddress, OutcomeSkipped)
+		return dl.settle(ctx, n, d, fresh, store.DeliverySkipped, string(vocab.SkipNoAddress), OutcomeSkipped)
 	}
 	for _, c := range dl.Checks {
 		v, err := c.Check(ctx, t)
@@ -205,7 +206,7 @@ func (dl *Deliverer) Deliver(ctx context.Context, n Notification) error {
 			return err
 		}
 		if v.Skip != "" {
-			return dl.settle(ctx, n, d, fresh, store.DeliverySkipped, v.Skip, OutcomeSkipped)
+			return dl.settle(ctx, n, d, fresh, store.DeliverySkipped, string(v.Skip), OutcomeSkipped)
 		}
 		if !v.DeferUntil.IsZero() {
 			// A deferred notification is on the ledger as pending, so
@@ -225,7 +226,7 @@ func (dl *Deliverer) Deliver(ctx context.Context, n Notification) error {
 	}
 
 	if dl.Pacer != nil {
-		if err := dl.Pacer.Wait(ctx, n.Channel); err != nil {
+		if err := dl.Pacer.Wait(ctx, string(n.Channel)); err != nil {
 			return fmt.Errorf("pacing: %w", err)
 		}
 	}
@@ -277,7 +278,7 @@ func (dl *Deliverer) render(n Notification, t Target, d store.Delivery) (channel
 	vars := templates.CommonVars(locale, dl.Practice.CrisisLine)
 	vars["PracticeName"] = dl.Practice.Name
 	vars["FirstName"] = t.Client.FirstName
-	if n.Channel == store.ChannelEmail {
+	if n.Channel == vocab.Email {
 		vars["PracticePostalAddress"] = dl.Practice.PostalAddress
 		vars["UnsubscribeURL"] = strings.TrimRight(dl.Practice.PublicURL, "/") + "/u/" + d.ID
 	}
@@ -317,7 +318,7 @@ func (dl *Deliverer) sendFailed(ctx context.Context, n Notification, d store.Del
 		// Left in "sending": the redelivery looks the message up first.
 		dl.observe(n, OutcomeRetry, pe.Code)
 		if pe.RetryAfter > 0 && dl.Pacer != nil {
-			if perr := dl.Pacer.Pause(ctx, n.Channel, pe.RetryAfter); perr != nil {
+			if perr := dl.Pacer.Pause(ctx, string(n.Channel), pe.RetryAfter); perr != nil {
 				dl.log().Warn("pausing sender", "channel", n.Channel, "err", perr)
 			}
 		}
@@ -358,7 +359,7 @@ func (dl *Deliverer) fallBack(ctx context.Context, n Notification, t Target) err
 func (dl *Deliverer) revoke(ctx context.Context, n Notification, t Target, pe *channel.ProviderError) error {
 	source := pe.Provider + ":" + pe.Code
 	if t.Client.ID != "" {
-		for _, purpose := range []string{store.PurposeReminders, store.PurposeEncouragement, store.PurposeJournal, store.PurposeAnnouncements} {
+		for _, purpose := range vocab.ConsentPurposes() {
 			_, err := dl.Store.AppendConsent(ctx, store.EventRef{}, store.ConsentEntry{
 				ClientID: t.Client.ID, Channel: n.Channel, Purpose: purpose, Action: store.ConsentRevoked,
 				Source: source, OccurredAt: dl.now(),

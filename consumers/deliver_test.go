@@ -14,6 +14,7 @@ import (
 	"github.com/nudgehq/nudge/internal/store"
 	"github.com/nudgehq/nudge/internal/store/sqlite"
 	"github.com/nudgehq/nudge/internal/store/sqlstore"
+	"github.com/nudgehq/nudge/internal/vocab"
 	"github.com/nudgehq/nudge/publishers"
 	"github.com/nudgehq/nudge/templates"
 )
@@ -98,7 +99,7 @@ func newDeliverFixture(t *testing.T) *deliverFixture {
 	f.st, f.twilio, f.sg = st, tw, sg
 	f.dl = &Deliverer{
 		Store:      st,
-		Senders:    map[string]channel.Sender{"sms": sms, "email": email},
+		Senders:    map[vocab.Channel]channel.Sender{"sms": sms, "email": email},
 		Templates:  tmpl,
 		Dispatcher: f.disp,
 		Practice:   Practice{Name: "Harbor Practice", PostalAddress: "1 Main St", CrisisLine: "988", PublicURL: "https://nudge.example.org"},
@@ -121,7 +122,7 @@ func (f *deliverFixture) client(t *testing.T, id, phone, email string) {
 	}
 }
 
-func (f *deliverFixture) consent(t *testing.T, client, ch, purpose string, action store.ConsentAction) {
+func (f *deliverFixture) consent(t *testing.T, client string, ch vocab.Channel, purpose vocab.Purpose, action store.ConsentAction) {
 	t.Helper()
 	_, err := f.st.AppendConsent(t.Context(), store.EventRef{}, store.ConsentEntry{
 		ClientID: client, Channel: ch, Purpose: purpose, Action: action, Source: "test", OccurredAt: f.now.Add(-time.Minute),
@@ -141,7 +142,7 @@ func (f *deliverFixture) ledger(t *testing.T, key string) store.Delivery {
 }
 
 func announcement(key string) Notification {
-	return Notification{Key: key, ClientID: "c1", Channel: "sms", Purpose: store.PurposeAnnouncements, Kind: "announcement",
+	return Notification{Key: key, ClientID: "c1", Channel: "sms", Purpose: vocab.Announcements, Kind: "announcement",
 		Vars: map[string]any{"Body": "Group meets Thursday at 6."}}
 }
 
@@ -157,7 +158,7 @@ func outbound(tw *fakeprovider.Twilio) []fakeprovider.CapturedMessage {
 
 func TestDeliverSendsOnceWithConsent(t *testing.T) {
 	f := newDeliverFixture(t)
-	f.consent(t, "c1", "sms", store.PurposeAnnouncements, store.ConsentGranted)
+	f.consent(t, "c1", "sms", vocab.Announcements, store.ConsentGranted)
 	n := announcement("ann:1:c1:sms")
 	for range 3 { // redelivered, repeated: still one message
 		if err := f.dl.Deliver(t.Context(), n); err != nil {
@@ -180,23 +181,23 @@ func TestDeliverSendsOnceWithConsent(t *testing.T) {
 func TestDeliverSkipsWithoutConsent(t *testing.T) {
 	f := newDeliverFixture(t)
 	// Consent for another purpose and another channel does not count.
-	f.consent(t, "c1", "sms", store.PurposeReminders, store.ConsentGranted)
-	f.consent(t, "c1", "email", store.PurposeAnnouncements, store.ConsentGranted)
+	f.consent(t, "c1", "sms", vocab.Reminders, store.ConsentGranted)
+	f.consent(t, "c1", "email", vocab.Announcements, store.ConsentGranted)
 	n := announcement("ann:2:c1:sms")
 	if err := f.dl.Deliver(t.Context(), n); err != nil {
 		t.Fatal(err)
 	}
-	if d := f.ledger(t, n.Key); d.State != store.DeliverySkipped || d.Reason != SkipNoConsent {
+	if d := f.ledger(t, n.Key); d.State != store.DeliverySkipped || d.Reason != string(vocab.SkipNoConsent) {
 		t.Errorf("ledger = %s %q, want skipped no_consent", d.State, d.Reason)
 	}
 	// Granted then revoked is no consent either.
-	f.consent(t, "c1", "sms", store.PurposeAnnouncements, store.ConsentGranted)
-	f.consent(t, "c1", "sms", store.PurposeAnnouncements, store.ConsentRevoked)
+	f.consent(t, "c1", "sms", vocab.Announcements, store.ConsentGranted)
+	f.consent(t, "c1", "sms", vocab.Announcements, store.ConsentRevoked)
 	n2 := announcement("ann:3:c1:sms")
 	if err := f.dl.Deliver(t.Context(), n2); err != nil {
 		t.Fatal(err)
 	}
-	if d := f.ledger(t, n2.Key); d.Reason != SkipNoConsent {
+	if d := f.ledger(t, n2.Key); d.Reason != string(vocab.SkipNoConsent) {
 		t.Errorf("after revoke: ledger reason %q, want no_consent", d.Reason)
 	}
 	if n := len(outbound(f.twilio)); n != 0 {
@@ -207,7 +208,7 @@ func TestDeliverSkipsWithoutConsent(t *testing.T) {
 func TestDeliverSuppressedAndOptedOut(t *testing.T) {
 	f := newDeliverFixture(t)
 	ctx := t.Context()
-	f.consent(t, "c1", "sms", store.PurposeAnnouncements, store.ConsentGranted)
+	f.consent(t, "c1", "sms", vocab.Announcements, store.ConsentGranted)
 	if err := f.st.Suppress(ctx, store.Suppression{Channel: "sms", Address: "+14155550101", Reason: "test"}); err != nil {
 		t.Fatal(err)
 	}
@@ -215,14 +216,14 @@ func TestDeliverSuppressedAndOptedOut(t *testing.T) {
 	if err := f.dl.Deliver(ctx, n); err != nil {
 		t.Fatal(err)
 	}
-	if d := f.ledger(t, n.Key); d.Reason != SkipSuppressed {
+	if d := f.ledger(t, n.Key); d.Reason != string(vocab.SkipSuppressed) {
 		t.Errorf("suppressed: reason %q", d.Reason)
 	}
 	// After STOP (every purpose revoked), a HELP reply is not sent, but the
 	// one opt-out confirmation is.
-	f.consent(t, "c1", "sms", store.PurposeAnnouncements, store.ConsentRevoked)
-	help := Notification{Key: "reply:SM1", ClientID: "c1", Channel: "sms", Purpose: PurposeReplies, Kind: "help", Urgent: true}
-	confirm := Notification{Key: "reply:SM2", ClientID: "c1", Channel: "sms", Purpose: PurposeReplies, Kind: "opted_out", Urgent: true}
+	f.consent(t, "c1", "sms", vocab.Announcements, store.ConsentRevoked)
+	help := Notification{Key: "reply:SM1", ClientID: "c1", Channel: "sms", Purpose: vocab.Replies, Kind: "help", Urgent: true}
+	confirm := Notification{Key: "reply:SM2", ClientID: "c1", Channel: "sms", Purpose: vocab.Replies, Kind: "opted_out", Urgent: true}
 	for _, n := range []Notification{help, confirm} {
 		if err := f.dl.Deliver(ctx, n); err != nil {
 			t.Fatal(err)
@@ -242,8 +243,8 @@ func TestDeliverSuppressedAndOptedOut(t *testing.T) {
 func TestDeliverCarrierOptOutRevokesConsent(t *testing.T) {
 	f := newDeliverFixture(t)
 	ctx := t.Context()
-	f.consent(t, "c1", "sms", store.PurposeAnnouncements, store.ConsentGranted)
-	f.consent(t, "c1", "sms", store.PurposeReminders, store.ConsentGranted)
+	f.consent(t, "c1", "sms", vocab.Announcements, store.ConsentGranted)
+	f.consent(t, "c1", "sms", vocab.Reminders, store.ConsentGranted)
 	f.twilio.FailNext(1, fakeprovider.TwilioError(21610))
 	n := announcement("ann:5:c1:sms")
 	if err := f.dl.Deliver(ctx, n); err != nil {
@@ -252,7 +253,7 @@ func TestDeliverCarrierOptOutRevokesConsent(t *testing.T) {
 	if d := f.ledger(t, n.Key); d.State != store.DeliveryFailed || d.Reason != "recipient_unsubscribed" {
 		t.Errorf("ledger = %s %q", d.State, d.Reason)
 	}
-	for _, p := range []string{store.PurposeAnnouncements, store.PurposeReminders} {
+	for _, p := range []vocab.Purpose{vocab.Announcements, vocab.Reminders} {
 		if ok, _ := f.st.HasConsent(ctx, "c1", "sms", p); ok {
 			t.Errorf("consent for %s still active after 21610", p)
 		}
@@ -265,7 +266,7 @@ func TestDeliverCarrierOptOutRevokesConsent(t *testing.T) {
 func TestDeliverTransientErrorsRetryWithoutDuplicates(t *testing.T) {
 	f := newDeliverFixture(t)
 	ctx := t.Context()
-	f.consent(t, "c1", "sms", store.PurposeAnnouncements, store.ConsentGranted)
+	f.consent(t, "c1", "sms", vocab.Announcements, store.ConsentGranted)
 
 	// 429 with Retry-After: retry later, honouring the hint.
 	f.twilio.FailNext(1, fakeprovider.RateLimited(7*time.Second))
@@ -318,7 +319,7 @@ func TestDeliverTransientErrorsRetryWithoutDuplicates(t *testing.T) {
 func TestDeliverPermanentFailuresAndExpiry(t *testing.T) {
 	f := newDeliverFixture(t)
 	ctx := t.Context()
-	f.consent(t, "c1", "sms", store.PurposeAnnouncements, store.ConsentGranted)
+	f.consent(t, "c1", "sms", vocab.Announcements, store.ConsentGranted)
 
 	f.twilio.FailNext(1, fakeprovider.TwilioError(21211))
 	n := announcement("ann:8:c1:sms")
@@ -329,7 +330,7 @@ func TestDeliverPermanentFailuresAndExpiry(t *testing.T) {
 		t.Errorf("21211: ledger = %s %q", d.State, d.Reason)
 	}
 
-	missing := Notification{Key: "ann:9:c1:sms", ClientID: "c1", Channel: "sms", Purpose: store.PurposeAnnouncements, Kind: "announcement"}
+	missing := Notification{Key: "ann:9:c1:sms", ClientID: "c1", Channel: "sms", Purpose: vocab.Announcements, Kind: "announcement"}
 	if err := f.dl.Deliver(ctx, missing); err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +343,7 @@ func TestDeliverPermanentFailuresAndExpiry(t *testing.T) {
 	if err := f.dl.Deliver(ctx, old); err != nil {
 		t.Fatal(err)
 	}
-	if d := f.ledger(t, old.Key); d.Reason != SkipExpired {
+	if d := f.ledger(t, old.Key); d.Reason != string(vocab.SkipExpired) {
 		t.Errorf("expired: reason %q", d.Reason)
 	}
 	if got := len(outbound(f.twilio)); got != 0 {
@@ -353,7 +354,7 @@ func TestDeliverPermanentFailuresAndExpiry(t *testing.T) {
 func TestDeliverSessionFreshness(t *testing.T) {
 	f := newDeliverFixture(t)
 	ctx := t.Context()
-	f.consent(t, "c1", "sms", store.PurposeReminders, store.ConsentGranted)
+	f.consent(t, "c1", "sms", vocab.Reminders, store.ConsentGranted)
 	starts := f.now.Add(48 * time.Hour)
 	ref := func(id string, d time.Duration) store.EventRef {
 		return store.EventRef{ID: id, Type: "x", Time: f.now.Add(d)}
@@ -370,11 +371,11 @@ func TestDeliverSessionFreshness(t *testing.T) {
 		t.Fatal(err)
 	}
 	reminder := func(session string) Notification {
-		return Notification{Key: "reminder:" + session + ":v1:48h:sms", ClientID: "c1", Channel: "sms", Purpose: store.PurposeReminders,
+		return Notification{Key: "reminder:" + session + ":v1:48h:sms", ClientID: "c1", Channel: "sms", Purpose: vocab.Reminders,
 			Kind: "reminder", SessionID: session, SessionVersion: 1,
 			Vars: map[string]any{"When": "Thu 3:00 PM", "Link": "", "LocationKind": "in_person"}}
 	}
-	want := map[string]string{"S1": "", "S2": SkipCancelled, "S3": SkipMoved}
+	want := map[string]string{"S1": "", "S2": string(vocab.SkipCancelled), "S3": string(vocab.SkipMoved)}
 	for session, reason := range want {
 		n := reminder(session)
 		if err := f.dl.Deliver(ctx, n); err != nil {
@@ -396,9 +397,9 @@ func TestDeliverSessionFreshness(t *testing.T) {
 func TestDeliverDefersQuietHoursAndCadence(t *testing.T) {
 	f := newDeliverFixture(t)
 	ctx := t.Context()
-	f.consent(t, "c1", "sms", store.PurposeEncouragement, store.ConsentGranted)
+	f.consent(t, "c1", "sms", vocab.Encouragement, store.ConsentGranted)
 	enc := func(key string) Notification {
-		return Notification{Key: key, ClientID: "c1", Channel: "sms", Purpose: store.PurposeEncouragement, Kind: "encouragement",
+		return Notification{Key: key, ClientID: "c1", Channel: "sms", Purpose: vocab.Encouragement, Kind: "encouragement",
 			Vars: map[string]any{"Message": "Be gentle with yourself today."}}
 	}
 	// 23:30 in New York: deferred to 08:00 next morning, not dropped.
@@ -433,8 +434,8 @@ func TestDeliverDefersQuietHoursAndCadence(t *testing.T) {
 func TestDeliverEmailCarriesOnlyDeliveryID(t *testing.T) {
 	f := newDeliverFixture(t)
 	ctx := t.Context()
-	f.consent(t, "c1", "email", store.PurposeAnnouncements, store.ConsentGranted)
-	n := Notification{Key: "ann:e1", ClientID: "c1", Channel: "email", Purpose: store.PurposeAnnouncements, Kind: "announcement",
+	f.consent(t, "c1", "email", vocab.Announcements, store.ConsentGranted)
+	n := Notification{Key: "ann:e1", ClientID: "c1", Channel: "email", Purpose: vocab.Announcements, Kind: "announcement",
 		Vars: map[string]any{"Body": "Group meets Thursday at 6."}}
 	if err := f.dl.Deliver(ctx, n); err != nil {
 		t.Fatal(err)
@@ -457,7 +458,7 @@ func TestDeliverEmailCarriesOnlyDeliveryID(t *testing.T) {
 func TestDeliverFillsWhenForSessionReplies(t *testing.T) {
 	f := newDeliverFixture(t)
 	starts := time.Date(2026, 3, 12, 19, 0, 0, 0, time.UTC) // 3:00 PM in New York (EDT)
-	n := Notification{Key: "reply:SMc", ClientID: "c1", Channel: "sms", Purpose: PurposeReplies, Kind: "confirmed",
+	n := Notification{Key: "reply:SMc", ClientID: "c1", Channel: "sms", Purpose: vocab.Replies, Kind: "confirmed",
 		Urgent: true, SessionID: "S9", SessionVersion: 0, SessionStarts: starts}
 	if _, err := f.st.ApplySessionBooked(t.Context(), store.EventRef{ID: "b9", Type: "x", Time: f.now.Add(-time.Hour)},
 		store.Session{ID: "S9", ClientID: "c1", StartsAt: starts}); err != nil {
@@ -476,7 +477,7 @@ func TestDeliverFillsWhenForSessionReplies(t *testing.T) {
 // a slow provider call, two processes): exactly one calls the provider.
 func TestDeliverConcurrentWorkersSendOnce(t *testing.T) {
 	f := newDeliverFixture(t)
-	f.consent(t, "c1", "sms", store.PurposeAnnouncements, store.ConsentGranted)
+	f.consent(t, "c1", "sms", vocab.Announcements, store.ConsentGranted)
 	f.twilio.SetLatency(200 * time.Millisecond)
 	n := announcement("ann:race:c1:sms")
 	var wg sync.WaitGroup

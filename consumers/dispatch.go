@@ -8,12 +8,9 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/nudgehq/nudge/internal/subject"
 	"github.com/nudgehq/nudge/publishers"
 )
-
-// SubjectOut is where nudge publishes the events it emits for other systems
-// (session.confirmed, client.opted_out, safety.crisis_reply …).
-func SubjectOut(eventType string) string { return "nudge.out." + eventType }
 
 // Dispatcher hands decisions to the bus. Implementations must be safe for
 // concurrent use; both methods return only after JetStream acknowledged.
@@ -47,7 +44,7 @@ func (d BusDispatcher) Notify(ctx context.Context, n Notification) error {
 	if err != nil {
 		return err
 	}
-	if _, err := d.JS.Publish(ctx, SubjectNotify(n.Channel), b, jetstream.WithMsgID(n.Key)); err != nil {
+	if _, err := d.JS.Publish(ctx, subject.Notify(n.Channel), b, jetstream.WithMsgID(n.Key)); err != nil {
 		return fmt.Errorf("queueing notification %s: %w", n.Key, err)
 	}
 	return nil
@@ -55,12 +52,12 @@ func (d BusDispatcher) Notify(ctx context.Context, n Notification) error {
 
 // NotifyAt implements Dispatcher.
 func (d BusDispatcher) NotifyAt(ctx context.Context, n Notification, t time.Time) error {
-	return d.schedule(ctx, SubjectDeferred(n.Key), n, t)
+	return d.schedule(ctx, subject.Deferred(n.Key), n, t)
 }
 
-// schedule publishes n as a JetStream message schedule on subject that
+// schedule publishes n as a JetStream message schedule on subj that
 // fires once at t (1-second resolution) onto the notify subject.
-func (d BusDispatcher) schedule(ctx context.Context, subject string, n Notification, t time.Time) error {
+func (d BusDispatcher) schedule(ctx context.Context, subj string, n Notification, t time.Time) error {
 	if err := n.Validate(); err != nil {
 		return err
 	}
@@ -70,12 +67,12 @@ func (d BusDispatcher) schedule(ctx context.Context, subject string, n Notificat
 	}
 	opts := []jetstream.PublishOpt{
 		jetstream.WithScheduleAt(t.UTC().Truncate(time.Second)),
-		jetstream.WithScheduleTarget(SubjectNotify(n.Channel)),
+		jetstream.WithScheduleTarget(subject.Notify(n.Channel)),
 	}
 	if d.ScheduleTTL > 0 {
 		opts = append(opts, jetstream.WithScheduleTTL(d.ScheduleTTL))
 	}
-	if _, err := d.JS.Publish(ctx, subject, b, opts...); err != nil {
+	if _, err := d.JS.Publish(ctx, subj, b, opts...); err != nil {
 		return fmt.Errorf("scheduling notification %s at %s: %w", n.Key, t.UTC().Format(time.RFC3339), err)
 	}
 	return nil
@@ -87,7 +84,7 @@ func (d BusDispatcher) Emit(ctx context.Context, ev publishers.Event) error {
 	if err != nil {
 		return err
 	}
-	if _, err := d.JS.Publish(ctx, SubjectOut(ev.Type), b, jetstream.WithMsgID(ev.ID)); err != nil {
+	if _, err := d.JS.Publish(ctx, subject.Out(ev.Type), b, jetstream.WithMsgID(ev.ID)); err != nil {
 		return fmt.Errorf("emitting %s %s: %w", ev.Type, ev.ID, err)
 	}
 	return nil

@@ -1,22 +1,13 @@
 package consumers
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
-	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
-
-// PurposeReplies marks transactional replies to a client's own inbound
-// message (HELP, the one STOP confirmation, crisis help, C/R
-// acknowledgements). They answer the client, so they need no marketing
-// consent; they still respect an opt-out, except the opt-out confirmation
-// itself and crisis help, which always go.
-const PurposeReplies = "replies"
 
 // Notification is one due message on NUDGE_NOTIFY: the decision that
 // something should reach a client, before the checks that may still stop it
@@ -25,10 +16,10 @@ type Notification struct {
 	// Key is the idempotency key of the logical notification, e.g.
 	// "reminder:S1:v2:48h:sms". The deliveries ledger holds one row per key:
 	// a key is sent at most once, whatever is redelivered or repeated.
-	Key      string `json:"key"`
-	ClientID string `json:"client_id,omitempty"`
-	Channel  string `json:"channel"`
-	Purpose  string `json:"purpose"`
+	Key      string        `json:"key"`
+	ClientID string        `json:"client_id,omitempty"`
+	Channel  vocab.Channel `json:"channel"`
+	Purpose  vocab.Purpose `json:"purpose"`
 	// Kind is the template kind: reminder, encouragement, help, crisis …
 	Kind string `json:"kind"`
 	// Vars are the template variables beyond the ones the deliverer adds
@@ -58,29 +49,19 @@ func (n Notification) Validate() error {
 	if n.Key == "" {
 		errs = append(errs, errors.New("key is required"))
 	}
-	if n.Channel != store.ChannelSMS && n.Channel != store.ChannelEmail {
+	if !n.Channel.Valid() {
 		errs = append(errs, fmt.Errorf("channel %q is not sms or email", n.Channel))
 	}
 	if n.Kind == "" {
 		errs = append(errs, errors.New("kind is required"))
 	}
-	if n.Purpose == "" {
-		errs = append(errs, errors.New("purpose is required"))
+	if !n.Purpose.Valid() {
+		errs = append(errs, fmt.Errorf("purpose %q is not one nudge knows", n.Purpose))
 	}
 	if n.ClientID == "" && n.To == "" {
 		errs = append(errs, errors.New("client_id or to is required"))
 	}
 	return errors.Join(errs...)
-}
-
-// SubjectNotify is where due notifications are published, per channel.
-func SubjectNotify(channel string) string { return "nudge.notify." + channel }
-
-// SubjectDeferred is the schedule subject of a deferred notification: one
-// schedule per key, so deferring again replaces the previous schedule.
-func SubjectDeferred(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return "nudge.schedule.deferred." + hex.EncodeToString(sum[:12])
 }
 
 // Marshal encodes n for the bus.

@@ -11,6 +11,8 @@ import (
 
 	"github.com/nudgehq/nudge/internal/quiethours"
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/subject"
+	"github.com/nudgehq/nudge/internal/vocab"
 	"github.com/nudgehq/nudge/publishers"
 	"github.com/nudgehq/nudge/templates"
 )
@@ -87,7 +89,7 @@ func (o *ReminderOffsets) UnmarshalText(b []byte) error {
 func (o ReminderOffsets) String() string {
 	parts := make([]string, len(o))
 	for i, d := range o {
-		parts[i] = OffsetLabel(d)
+		parts[i] = vocab.OffsetLabel(d)
 	}
 	return strings.Join(parts, ",")
 }
@@ -139,7 +141,7 @@ func (c ReminderConfig) withDefaults() (ReminderConfig, error) {
 //
 //   - booked or rescheduled: each offset's reminder is placed in the
 //     client's allowed window (quiethours.ReminderPolicy) and scheduled on
-//     SubjectReminder(session, offset), replacing the previous version's
+//     subject.Reminder(session, offset), replacing the previous version's
 //     schedule there; an offset that can no longer be placed (already
 //     past, no allowed minute before the session) has its subject purged
 //     and is recorded as skipped.
@@ -185,13 +187,13 @@ func NewReminderScheduler(st store.Store, bus ReminderBus, disp Dispatcher, cfg 
 
 // ReminderKey is the idempotency key of a reminder notification: one per
 // session version, offset and channel.
-func ReminderKey(sessionID string, version int, offset time.Duration, channel string) string {
-	return fmt.Sprintf("reminder:%s:v%d:%s:%s", sessionID, version, OffsetLabel(offset), channel)
+func ReminderKey(sessionID string, version int, offset time.Duration, channel vocab.Channel) string {
+	return fmt.Sprintf("reminder:%s:v%d:%s:%s", sessionID, version, vocab.OffsetLabel(offset), channel)
 }
 
 // BookedKey is the idempotency key of a session's booked confirmation.
-func BookedKey(sessionID, channel string) string {
-	return "booked:" + sessionID + ":" + channel
+func BookedKey(sessionID string, channel vocab.Channel) string {
+	return "booked:" + sessionID + ":" + string(channel)
 }
 
 // SessionChanged implements SessionHook.
@@ -273,13 +275,13 @@ func (rs *ReminderScheduler) sync(ctx context.Context, s store.Session, booked b
 
 	kept := map[string]bool{}
 	for _, offset := range rs.cfg.Offsets {
-		subject := SubjectReminder(s.ID, offset)
+		subject := subject.Reminder(s.ID, offset)
 		due := s.StartsAt.Add(-offset)
 		if ch == "" {
 			// No address at all: nothing can go; say so.
-			key := ReminderKey(s.ID, s.Version, offset, store.ChannelSMS)
+			key := ReminderKey(s.ID, s.Version, offset, vocab.SMS)
 			kept[key] = true
-			if err := rs.skip(ctx, s, c, offset, key, store.ChannelSMS, "", due, SkipNoAddress, subject, existing); err != nil {
+			if err := rs.skip(ctx, s, c, offset, key, vocab.SMS, "", due, string(vocab.SkipNoAddress), subject, existing); err != nil {
 				return err
 			}
 			continue
@@ -299,7 +301,7 @@ func (rs *ReminderScheduler) sync(ctx context.Context, s store.Session, booked b
 			notAfter = s.StartsAt
 		}
 		n := Notification{
-			Key: key, ClientID: c.ID, Channel: ch, Purpose: store.PurposeReminders, Kind: templates.KindReminder,
+			Key: key, ClientID: c.ID, Channel: ch, Purpose: vocab.Reminders, Kind: templates.KindReminder,
 			Vars: vars, SessionID: s.ID, SessionVersion: s.Version, SessionStarts: s.StartsAt, NotAfter: notAfter,
 		}
 		if err := rs.bus.Schedule(ctx, subject, n, at, rs.cfg.Staleness+ScheduleTTLGrace); err != nil {
@@ -325,7 +327,7 @@ func (rs *ReminderScheduler) sync(ctx context.Context, s store.Session, booked b
 		switch {
 		case !slices.Contains(rs.cfg.Offsets, r.Offset):
 			reason = ReasonReminderOffsetRemoved
-			if err := rs.bus.Unschedule(ctx, SubjectReminder(s.ID, r.Offset)); err != nil {
+			if err := rs.bus.Unschedule(ctx, subject.Reminder(s.ID, r.Offset)); err != nil {
 				return err
 			}
 		case r.SessionVersion == s.Version:
@@ -346,7 +348,7 @@ func (rs *ReminderScheduler) sync(ctx context.Context, s store.Session, booked b
 // which may still hold a schedule of the session's previous version. A
 // reminder already scheduled under this very key whose offset has passed
 // has fired (or is firing): it is left to the deliverer and the ledger.
-func (rs *ReminderScheduler) skip(ctx context.Context, s store.Session, c store.Client, offset time.Duration, key, ch, to string, due time.Time, reason, subject string, existing []store.Reminder) error {
+func (rs *ReminderScheduler) skip(ctx context.Context, s store.Session, c store.Client, offset time.Duration, key string, ch vocab.Channel, to string, due time.Time, reason, subject string, existing []store.Reminder) error {
 	for _, r := range existing {
 		if r.Key == key && r.State == store.ReminderScheduled && reason == quiethours.ReasonOffsetPassed {
 			return nil
@@ -361,7 +363,7 @@ func (rs *ReminderScheduler) skip(ctx context.Context, s store.Session, c store.
 	}); err != nil {
 		return fmt.Errorf("recording skipped reminder %s: %w", key, err)
 	}
-	if reason == quiethours.ReasonOffsetPassed || reason == SkipNoAddress {
+	if reason == quiethours.ReasonOffsetPassed || reason == string(vocab.SkipNoAddress) {
 		// Never due (a session booked 3 hours ahead has no 48-hour
 		// reminder), or due once the client has an address (ClientChanged
 		// schedules it then, under this very key, so no terminal ledger row
@@ -369,7 +371,7 @@ func (rs *ReminderScheduler) skip(ctx context.Context, s store.Session, c store.
 		return nil
 	}
 	_, _, err := rs.store.CreateDelivery(ctx, store.Delivery{
-		IdempotencyKey: key, ClientID: c.ID, Channel: ch, Purpose: store.PurposeReminders, Template: templates.KindReminder,
+		IdempotencyKey: key, ClientID: c.ID, Channel: ch, Purpose: vocab.Reminders, Template: templates.KindReminder,
 		To: to, State: store.DeliverySkipped, Reason: reason, SessionID: s.ID, SessionVersion: s.Version,
 	})
 	if err != nil {
@@ -397,7 +399,7 @@ func (rs *ReminderScheduler) cancel(ctx context.Context, s store.Session, existi
 		}
 	}
 	for _, o := range offsets {
-		if err := rs.bus.Unschedule(ctx, SubjectReminder(s.ID, o)); err != nil {
+		if err := rs.bus.Unschedule(ctx, subject.Reminder(s.ID, o)); err != nil {
 			return err
 		}
 	}
@@ -410,9 +412,9 @@ func (rs *ReminderScheduler) cancel(ctx context.Context, s store.Session, existi
 
 // confirm queues the booked confirmation: now when the client's window is
 // open, else at its next opening, and not at all once the session started.
-func (rs *ReminderScheduler) confirm(ctx context.Context, s store.Session, c store.Client, ch string, vars map[string]any, now time.Time, loc *time.Location) error {
+func (rs *ReminderScheduler) confirm(ctx context.Context, s store.Session, c store.Client, ch vocab.Channel, vars map[string]any, now time.Time, loc *time.Location) error {
 	n := Notification{
-		Key: BookedKey(s.ID, ch), ClientID: c.ID, Channel: ch, Purpose: store.PurposeReminders, Kind: templates.KindBooked,
+		Key: BookedKey(s.ID, ch), ClientID: c.ID, Channel: ch, Purpose: vocab.Reminders, Kind: templates.KindBooked,
 		Vars: vars, SessionID: s.ID, SessionVersion: s.Version, SessionStarts: s.StartsAt, NotAfter: s.StartsAt,
 	}
 	w := rs.cfg.Policy.Window
@@ -442,12 +444,12 @@ func (rs *ReminderScheduler) link(s store.Session) string {
 
 // reminderChannel picks the client's preferred channel when it has an
 // address there, else SMS, else email; "" when the client has neither.
-func reminderChannel(c store.Client) (channel, to string) {
-	addr := map[string]string{store.ChannelSMS: c.Phone, store.ChannelEmail: c.Email}
+func reminderChannel(c store.Client) (channel vocab.Channel, to string) {
+	addr := map[vocab.Channel]string{vocab.SMS: c.Phone, vocab.Email: c.Email}
 	if a := addr[c.PreferredChannel]; a != "" {
 		return c.PreferredChannel, a
 	}
-	for _, ch := range []string{store.ChannelSMS, store.ChannelEmail} {
+	for _, ch := range vocab.Channels() {
 		if addr[ch] != "" {
 			return ch, addr[ch]
 		}

@@ -15,6 +15,8 @@ import (
 	"github.com/nudgehq/nudge/internal/store"
 	"github.com/nudgehq/nudge/internal/store/sqlite"
 	"github.com/nudgehq/nudge/internal/store/sqlstore"
+	"github.com/nudgehq/nudge/internal/subject"
+	"github.com/nudgehq/nudge/internal/vocab"
 	"github.com/nudgehq/nudge/publishers"
 )
 
@@ -151,8 +153,8 @@ func TestReminderSubjectsAndKeys(t *testing.T) {
 		48 * time.Hour: "48h", 2 * time.Hour: "2h", 90 * time.Minute: "1h30m", 3 * time.Second: "3s",
 		90 * time.Second: "1m30s", time.Hour + 5*time.Second: "1h0m5s", 30 * time.Minute: "30m",
 	} {
-		if got := OffsetLabel(d); got != want {
-			t.Errorf("OffsetLabel(%v) = %q, want %q", d, got, want)
+		if got := vocab.OffsetLabel(d); got != want {
+			t.Errorf("vocab.OffsetLabel(%v) = %q, want %q", d, got, want)
 		}
 		if back, err := time.ParseDuration(want); err != nil || back != d {
 			t.Errorf("label %q does not parse back to %v", want, d)
@@ -163,20 +165,20 @@ func TestReminderSubjectsAndKeys(t *testing.T) {
 	seen := map[string]bool{}
 	for _, id := range []string{"S1", "S2", "bk.1", "a b", "x.*", "y.>", "ü-1", strings.Repeat("z", 300)} {
 		for _, off := range []time.Duration{48 * time.Hour, 2 * time.Hour} {
-			subj := SubjectReminder(id, off)
+			subj := subject.Reminder(id, off)
 			tokens := strings.Split(subj, ".")
-			if len(tokens) != 5 || tokens[0] != "nudge" || tokens[1] != "schedule" || tokens[2] != "reminder" || tokens[4] != OffsetLabel(off) {
-				t.Errorf("SubjectReminder(%q, %v) = %q", id, off, subj)
+			if len(tokens) != 5 || tokens[0] != "nudge" || tokens[1] != "schedule" || tokens[2] != "reminder" || tokens[4] != vocab.OffsetLabel(off) {
+				t.Errorf("subject.Reminder(%q, %v) = %q", id, off, subj)
 			}
 			if strings.ContainsAny(subj, " *>\t") || len(tokens[3]) != 24 {
-				t.Errorf("SubjectReminder(%q) = %q is not a plain subject", id, subj)
+				t.Errorf("subject.Reminder(%q) = %q is not a plain subject", id, subj)
 			}
 			if seen[subj] {
 				t.Errorf("subject %q used twice", subj)
 			}
 			seen[subj] = true
-			if SubjectReminder(id, off) != subj {
-				t.Errorf("SubjectReminder(%q) is not stable", id)
+			if subject.Reminder(id, off) != subj {
+				t.Errorf("subject.Reminder(%q) is not stable", id)
 			}
 		}
 	}
@@ -230,7 +232,7 @@ func TestSchedulerBookingSchedulesEachOffset(t *testing.T) {
 		if !ok {
 			t.Fatalf("no schedule for %s", key)
 		}
-		if f.bus.schedules[SubjectReminder("S1", off)].n.Key != key {
+		if f.bus.schedules[subject.Reminder("S1", off)].n.Key != key {
 			t.Errorf("%s is not on its own subject", key)
 		}
 		if !s.at.Equal(starts.Add(-off)) {
@@ -244,7 +246,7 @@ func TestSchedulerBookingSchedulesEachOffset(t *testing.T) {
 			t.Errorf("%s vars %s, want %s", key, b1, b2)
 		}
 		n := s.n
-		if n.Purpose != store.PurposeReminders || n.Kind != "reminder" || n.SessionID != "S1" || n.SessionVersion != 1 || n.ClientID != "c1" || n.Channel != "email" {
+		if n.Purpose != vocab.Reminders || n.Kind != "reminder" || n.SessionID != "S1" || n.SessionVersion != 1 || n.ClientID != "c1" || n.Channel != "email" {
 			t.Errorf("%s notification %+v", key, n)
 		}
 		row := f.reminders(t, "S1")[key]
@@ -403,7 +405,7 @@ func TestSchedulerClientChanges(t *testing.T) {
 	// no ledger row blocks them once a phone number arrives.
 	f.client(t, store.Client{ID: "c2", Timezone: "America/New_York"})
 	f.book(t, "S2", "c2", starts, "in_person")
-	if r := f.reminders(t, "S2")["reminder:S2:v1:2h:sms"]; r.State != store.ReminderSkipped || r.Reason != SkipNoAddress {
+	if r := f.reminders(t, "S2")["reminder:S2:v1:2h:sms"]; r.State != store.ReminderSkipped || r.Reason != string(vocab.SkipNoAddress) {
 		t.Errorf("no-address row %+v", r)
 	}
 	f.client(t, store.Client{ID: "c2", Timezone: "America/New_York", Phone: "+14155550102"})
@@ -579,7 +581,7 @@ func TestReminderContentAndFreshness(t *testing.T) {
 	df := newDeliverFixture(t) // now: Tue 10 Mar 2026, noon in New York
 	df.dl.Checks = DefaultChecks(df.st, quiethours.Default, quiethours.DefaultCadence())
 	ctx := t.Context()
-	df.consent(t, "c1", "sms", store.PurposeReminders, store.ConsentGranted)
+	df.consent(t, "c1", "sms", vocab.Reminders, store.ConsentGranted)
 	rs, err := NewReminderScheduler(df.st, &recordingBus{}, nil, ReminderConfig{TelehealthURL: "https://meet.example.com/harbor"}, func() time.Time { return df.now }, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -651,10 +653,10 @@ func TestReminderContentAndFreshness(t *testing.T) {
 		at     time.Time
 		reason string
 	}{
-		"S3": {due("S3"), fireAt, SkipCancelled},
-		"S4": {n4, fireAt, SkipMoved},
-		"S5": {due("S5"), starts.Add(time.Minute), SkipStarted},
-		"S6": {due("S6"), fireAt.Add(DefaultReminderStaleness + time.Second), SkipExpired},
+		"S3": {due("S3"), fireAt, string(vocab.SkipCancelled)},
+		"S4": {n4, fireAt, string(vocab.SkipMoved)},
+		"S5": {due("S5"), starts.Add(time.Minute), string(vocab.SkipStarted)},
+		"S6": {due("S6"), fireAt.Add(DefaultReminderStaleness + time.Second), string(vocab.SkipExpired)},
 	} {
 		if d := fire(c.n, c.at); d.State != store.DeliverySkipped || d.Reason != c.reason {
 			t.Errorf("%s: %s %q, want skipped: %s", id, d.State, d.Reason, c.reason)

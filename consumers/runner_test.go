@@ -13,6 +13,7 @@ import (
 
 	"github.com/nudgehq/nudge/internal/bus"
 	"github.com/nudgehq/nudge/internal/bus/bustest"
+	"github.com/nudgehq/nudge/internal/subject"
 )
 
 // TestRunnerConcurrency: with Concurrency 4 the runner handles exactly
@@ -24,7 +25,7 @@ func TestRunnerConcurrency(t *testing.T) {
 	js := bustest.JetStream(t)
 	ctx := t.Context()
 	for i := range total {
-		if _, err := js.Publish(ctx, SubjectNotify("sms"), fmt.Appendf(nil, "m%02d", i)); err != nil {
+		if _, err := js.Publish(ctx, subject.Notify("sms"), fmt.Appendf(nil, "m%02d", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -99,7 +100,7 @@ func TestRunnerConcurrency(t *testing.T) {
 
 	// Stop drains: a message still in a handler is finished and acked
 	// before stop returns.
-	if _, err := js.Publish(ctx, SubjectNotify("sms"), []byte("hold")); err != nil {
+	if _, err := js.Publish(ctx, subject.Notify("sms"), []byte("hold")); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the held message in a handler", 5*time.Second, func() bool { return active.Load() == 1 })

@@ -2,10 +2,7 @@ package consumers
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -13,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nudgehq/nudge/internal/bus"
+	"github.com/nudgehq/nudge/internal/subject"
 )
 
 // ReminderBus keeps one JetStream message schedule per subject: publishing
@@ -29,27 +27,6 @@ type ReminderBus interface {
 	Unschedule(ctx context.Context, subject string) error
 }
 
-// SubjectReminder is the schedule subject of a session's reminder at one
-// offset. Session ids come from booking systems and may hold dots or
-// wildcards, so the subject carries a hash of the id, never the id.
-func SubjectReminder(sessionID string, offset time.Duration) string {
-	sum := sha256.Sum256([]byte(sessionID))
-	return "nudge.schedule.reminder." + hex.EncodeToString(sum[:12]) + "." + OffsetLabel(offset)
-}
-
-// OffsetLabel writes an offset the short way people do: 48h, 2h, 1h30m,
-// 90s is 1m30s. It is a valid subject token and a valid Go duration.
-func OffsetLabel(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
-
 // JetStreamSchedules is the ReminderBus on the NUDGE_NOTIFY stream.
 type JetStreamSchedules struct {
 	JS jetstream.JetStream
@@ -64,7 +41,7 @@ type JetStreamSchedules struct {
 // stream's MaxAge (30 days) would otherwise delete the schedule of a
 // session booked further ahead before it fired. It leaves the stream when
 // it fires (the server purges a one-off schedule) or is unscheduled.
-func (s *JetStreamSchedules) Schedule(ctx context.Context, subject string, n Notification, at time.Time, ttl time.Duration) error {
+func (s *JetStreamSchedules) Schedule(ctx context.Context, subj string, n Notification, at time.Time, ttl time.Duration) error {
 	if err := n.Validate(); err != nil {
 		return err
 	}
@@ -72,12 +49,12 @@ func (s *JetStreamSchedules) Schedule(ctx context.Context, subject string, n Not
 	if err != nil {
 		return err
 	}
-	msg := nats.NewMsg(subject)
+	msg := nats.NewMsg(subj)
 	msg.Data = b
 	msg.Header.Set(jetstream.MsgTTLHeader, "never")
 	opts := []jetstream.PublishOpt{
 		jetstream.WithScheduleAt(at.UTC().Truncate(time.Second)),
-		jetstream.WithScheduleTarget(SubjectNotify(n.Channel)),
+		jetstream.WithScheduleTarget(subject.Notify(n.Channel)),
 		jetstream.WithExpectStream(bus.StreamNotify),
 	}
 	if ttl > 0 {
@@ -91,13 +68,13 @@ func (s *JetStreamSchedules) Schedule(ctx context.Context, subject string, n Not
 }
 
 // Unschedule implements ReminderBus by purging the subject.
-func (s *JetStreamSchedules) Unschedule(ctx context.Context, subject string) error {
+func (s *JetStreamSchedules) Unschedule(ctx context.Context, subj string) error {
 	st, err := s.notifyStream(ctx)
 	if err != nil {
 		return err
 	}
-	if err := st.Purge(ctx, jetstream.WithPurgeSubject(subject)); err != nil {
-		return fmt.Errorf("unscheduling %s: %w", subject, err)
+	if err := st.Purge(ctx, jetstream.WithPurgeSubject(subj)); err != nil {
+		return fmt.Errorf("unscheduling %s: %w", subj, err)
 	}
 	return nil
 }

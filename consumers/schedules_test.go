@@ -8,6 +8,7 @@ import (
 
 	"github.com/nudgehq/nudge/internal/bus"
 	"github.com/nudgehq/nudge/internal/bus/bustest"
+	"github.com/nudgehq/nudge/internal/subject"
 )
 
 // TestJetStreamSchedules runs the reminder bus on a real server: a
@@ -27,22 +28,22 @@ func TestJetStreamSchedules(t *testing.T) {
 	at := time.Now().Add(2 * time.Second)
 	// Far beyond the stream's 30-day MaxAge: the schedule message must not
 	// be aged out before it fires (Nats-TTL never).
-	if err := sb.Schedule(ctx, SubjectReminder("S0", 48*time.Hour), n("far"), time.Now().Add(90*24*time.Hour), time.Minute); err != nil {
+	if err := sb.Schedule(ctx, subject.Reminder("S0", 48*time.Hour), n("far"), time.Now().Add(90*24*time.Hour), time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if err := sb.Schedule(ctx, SubjectReminder("S1", 2*time.Hour), n("v1"), at, time.Minute); err != nil {
+	if err := sb.Schedule(ctx, subject.Reminder("S1", 2*time.Hour), n("v1"), at, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if err := sb.Schedule(ctx, SubjectReminder("S1", 2*time.Hour), n("v2"), at, time.Minute); err != nil {
+	if err := sb.Schedule(ctx, subject.Reminder("S1", 2*time.Hour), n("v2"), at, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if err := sb.Schedule(ctx, SubjectReminder("S2", 2*time.Hour), n("cancelled"), at, time.Minute); err != nil {
+	if err := sb.Schedule(ctx, subject.Reminder("S2", 2*time.Hour), n("cancelled"), at, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if err := sb.Unschedule(ctx, SubjectReminder("S2", 2*time.Hour)); err != nil {
+	if err := sb.Unschedule(ctx, subject.Reminder("S2", 2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if err := sb.Unschedule(ctx, SubjectReminder("S-none", 2*time.Hour)); err != nil {
+	if err := sb.Unschedule(ctx, subject.Reminder("S-none", 2*time.Hour)); err != nil {
 		t.Fatalf("unscheduling nothing: %v", err)
 	}
 
@@ -71,7 +72,7 @@ func TestJetStreamSchedules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	far, err := st.GetLastMsgForSubject(ctx, SubjectReminder("S0", 48*time.Hour))
+	far, err := st.GetLastMsgForSubject(ctx, subject.Reminder("S0", 48*time.Hour))
 	if err != nil {
 		t.Fatalf("the far schedule is gone: %v", err)
 	}

@@ -6,19 +6,30 @@ import (
 	"fmt"
 	"reflect"
 	"time"
+
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
-// Channels, purposes and other enumerations used in event data. The values
-// match the store's, so consumers can pass them through unchanged.
+// Channel and Purpose are nudge's own vocabulary (defined once, in
+// internal/vocab), named here for producers.
+type (
+	Channel = vocab.Channel
+	Purpose = vocab.Purpose
+)
+
+// Channels and purposes a producer may name in event data.
 const (
-	ChannelSMS   = "sms"
-	ChannelEmail = "email"
+	ChannelSMS   = vocab.SMS
+	ChannelEmail = vocab.Email
 
-	PurposeReminders     = "reminders"
-	PurposeEncouragement = "encouragement"
-	PurposeJournal       = "journal"
-	PurposeAnnouncements = "announcements"
+	PurposeReminders     = vocab.Reminders
+	PurposeEncouragement = vocab.Encouragement
+	PurposeJournal       = vocab.Journal
+	PurposeAnnouncements = vocab.Announcements
+)
 
+// Other enumerations used in event data.
+const (
 	CareScopeNonEssential = "non_essential" // encouragement, journal nudges, announcements
 	CareScopeAll          = "all"           // and appointment reminders too
 
@@ -39,23 +50,23 @@ const (
 // ClientUpserted is the data of client.upserted: the full current state of a
 // client as the practice's system knows it.
 type ClientUpserted struct {
-	ClientID         string `json:"client_id"`
-	FirstName        string `json:"first_name"`                  // the only name nudge ever puts in a message
-	Timezone         string `json:"timezone"`                    // IANA, e.g. "America/Chicago"; drives quiet hours
-	Phone            string `json:"phone,omitempty"`             // E.164, e.g. "+14155550123"
-	Email            string `json:"email,omitempty"`             // bare address, no display name
-	Locale           string `json:"locale,omitempty"`            // BCP 47-like, e.g. "en-US"
-	PreferredChannel string `json:"preferred_channel,omitempty"` // "sms" or "email"
+	ClientID         string  `json:"client_id"`
+	FirstName        string  `json:"first_name"`       // the only name nudge ever puts in a message
+	Timezone         string  `json:"timezone"`         // IANA, e.g. "America/Chicago"; drives quiet hours
+	Phone            string  `json:"phone,omitempty"`  // E.164, e.g. "+14155550123"
+	Email            string  `json:"email,omitempty"`  // bare address, no display name
+	Locale           string  `json:"locale,omitempty"` // BCP 47-like, e.g. "en-US"
+	PreferredChannel Channel `json:"preferred_channel,omitempty"`
 }
 
 // ConsentChanged is the data of consent.granted and consent.revoked: one
 // entry in the append-only consent ledger.
 type ConsentChanged struct {
-	ClientID       string `json:"client_id"`
-	Channel        string `json:"channel"` // "sms" or "email"
-	Purpose        string `json:"purpose"` // reminders, encouragement, journal, announcements
-	Source         string `json:"source"`  // where consent was captured or withdrawn, e.g. "intake_form"
-	WordingVersion string `json:"wording_version,omitempty"`
+	ClientID       string  `json:"client_id"`
+	Channel        Channel `json:"channel"` // "sms" or "email"
+	Purpose        Purpose `json:"purpose"` // reminders, encouragement, journal, announcements
+	Source         string  `json:"source"`  // where consent was captured or withdrawn, e.g. "intake_form"
+	WordingVersion string  `json:"wording_version,omitempty"`
 }
 
 // SessionBooked is the data of session.booked.
@@ -115,12 +126,12 @@ type GroupMembership struct {
 // Template (a named, pre-approved template) and Body (free text written by
 // staff) is set.
 type AnnouncementRequested struct {
-	AnnouncementID string   `json:"announcement_id"`
-	GroupID        string   `json:"group_id"`
-	Template       string   `json:"template,omitempty"`
-	Body           string   `json:"body,omitempty"`
-	RequestedBy    string   `json:"requested_by"`       // the staff member, for the audit log
-	Channels       []string `json:"channels,omitempty"` // restricts channels; absent means each member's preferred one
+	AnnouncementID string    `json:"announcement_id"`
+	GroupID        string    `json:"group_id"`
+	Template       string    `json:"template,omitempty"`
+	Body           string    `json:"body,omitempty"`
+	RequestedBy    string    `json:"requested_by"`       // the staff member, for the audit log
+	Channels       []Channel `json:"channels,omitempty"` // restricts channels; absent means each member's preferred one
 }
 
 // ---- Emitted data: what nudge publishes for other systems. ----
@@ -130,7 +141,7 @@ type AnnouncementRequested struct {
 type SessionConfirmed struct {
 	SessionID   string    `json:"session_id"`
 	ClientID    string    `json:"client_id"`
-	Channel     string    `json:"channel"`
+	Channel     Channel   `json:"channel"`
 	ConfirmedAt time.Time `json:"confirmed_at"`
 }
 
@@ -139,7 +150,7 @@ type SessionConfirmed struct {
 type SessionRescheduleRequested struct {
 	SessionID   string    `json:"session_id"`
 	ClientID    string    `json:"client_id"`
-	Channel     string    `json:"channel"`
+	Channel     Channel   `json:"channel"`
 	RequestedAt time.Time `json:"requested_at"`
 }
 
@@ -148,8 +159,8 @@ type SessionRescheduleRequested struct {
 type DeliveryStatusChanged struct {
 	DeliveryID     string    `json:"delivery_id"`
 	ClientID       string    `json:"client_id"`
-	Channel        string    `json:"channel"`
-	Purpose        string    `json:"purpose"`
+	Channel        Channel   `json:"channel"`
+	Purpose        Purpose   `json:"purpose"`
 	Status         string    `json:"status"`
 	Reason         string    `json:"reason,omitempty"`      // why skipped or failed
 	ProviderID     string    `json:"provider_id,omitempty"` // Twilio SID or SendGrid message id
@@ -162,7 +173,7 @@ type DeliveryStatusChanged struct {
 // client on Channel (invariant 2).
 type ClientOptedOut struct {
 	ClientID   string    `json:"client_id"`
-	Channel    string    `json:"channel"`
+	Channel    Channel   `json:"channel"`
 	Source     string    `json:"source"`            // e.g. "sms_keyword", "twilio_21610", "sendgrid_unsubscribe"
 	Keyword    string    `json:"keyword,omitempty"` // e.g. "STOP", when a keyword triggered it
 	OccurredAt time.Time `json:"occurred_at"`
@@ -173,7 +184,7 @@ type ClientOptedOut struct {
 // authentication, by InboundMessageID.
 type SafetyCrisisReply struct {
 	ClientID         string    `json:"client_id"`
-	Channel          string    `json:"channel"`
+	Channel          Channel   `json:"channel"`
 	InboundMessageID string    `json:"inbound_message_id"`
 	ReceivedAt       time.Time `json:"received_at"`
 	AutoReplySent    bool      `json:"auto_reply_sent,omitempty"`

@@ -30,7 +30,7 @@ func fullData() map[string]any {
 		publishers.TypeGroupMemberAdded:   publishers.GroupMembership{GroupID: "g-1", ClientID: "c-77"},
 		publishers.TypeGroupMemberRemoved: publishers.GroupMembership{GroupID: "g-1", ClientID: "c-78"},
 		publishers.TypeAnnouncementRequested: publishers.AnnouncementRequested{AnnouncementID: "a-9", GroupID: "g-1",
-			Body: "We meet in room 4 this week.", RequestedBy: "staff-3", Channels: []string{"sms", "email"}},
+			Body: "We meet in room 4 this week.", RequestedBy: "staff-3", Channels: []publishers.Channel{publishers.ChannelSMS, publishers.ChannelEmail}},
 		publishers.TypeClientCarePaused: publishers.CarePaused{ClientID: "c-77", Scope: publishers.CareScopeAll,
 			Until: at.Add(7 * 24 * time.Hour), RequestedBy: "dr-lee"},
 		publishers.TypeClientCareResumed: publishers.CareResumed{ClientID: "c-77", RequestedBy: "dr-lee"},

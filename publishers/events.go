@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"slices"
 	"time"
+
+	"github.com/nudgehq/nudge/internal/subject"
 )
 
 // SpecVersion is the only CloudEvents version nudge accepts.
@@ -68,12 +70,12 @@ const (
 
 // SubjectPrefix is the NATS subject under which all events travel; a stream
 // capturing SubjectPrefix + ".>" sees every event.
-const SubjectPrefix = "nudge.events"
+const SubjectPrefix = subject.EventsPrefix
 
 // Subject returns the NATS subject for an event type, e.g.
 // "nudge.events.session.booked". Consumers filter on it, so each type gets its
 // own subject rather than sharing one.
-func Subject(eventType string) string { return SubjectPrefix + "." + eventType }
+func Subject(eventType string) string { return subject.Event(eventType) }
 
 // IntakeTypes returns the event types producers may submit, sorted.
 func IntakeTypes() []string { return catalogueTypes(false) }

@@ -11,8 +11,8 @@ import (
 // the data is reported as unknown.
 
 var (
-	channels  = []string{ChannelSMS, ChannelEmail}
-	purposes  = []string{PurposeReminders, PurposeEncouragement, PurposeJournal, PurposeAnnouncements}
+	channels  = []string{string(ChannelSMS), string(ChannelEmail)}
+	purposes  = []string{string(PurposeReminders), string(PurposeEncouragement), string(PurposeJournal), string(PurposeAnnouncements)}
 	locations = []string{LocationInPerson, LocationTelehealth}
 	statuses  = []string{DeliveryPending, DeliverySending, DeliverySent, DeliveryDelivered, DeliveryFailed, DeliverySkipped, DeliveryUndelivered}
 )

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 
+	"github.com/nudgehq/nudge/internal/vocab"
 	"github.com/nudgehq/nudge/templates"
 )
 
@@ -21,7 +22,7 @@ func ExampleSet_Render() {
 	}
 	maps.Copy(vars, templates.CommonVars("en-US", "988"))
 
-	msg, err := set.Render(templates.KindReminder, "en-US", templates.ChannelSMS, vars)
+	msg, err := set.Render(templates.KindReminder, "en-US", vocab.SMS, vars)
 	if err != nil {
 		panic(err)
 	}

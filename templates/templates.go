@@ -14,6 +14,8 @@ import (
 	"strings"
 	"text/template"
 	"text/template/parse"
+
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // Kinds of message shipped with nudge. Overrides may add their own kinds
@@ -30,12 +32,6 @@ const (
 	KindOptedOut            = "opted_out"
 	KindResubscribed        = "resubscribed"
 	KindCrisis              = "crisis"
-)
-
-// Channels a message can be rendered for.
-const (
-	ChannelSMS   = "sms"
-	ChannelEmail = "email"
 )
 
 // FallbackLocale is the last locale tried by Render and Lines; every kind
@@ -55,7 +51,7 @@ var (
 // Message is a rendered message. For SMS only Text is set; for email
 // Subject, Text (the plain-text part) and HTML are.
 type Message struct {
-	Channel string
+	Channel vocab.Channel
 	Subject string
 	Text    string
 	HTML    string
@@ -292,14 +288,14 @@ func (s *Set) Lines(kind, locale string) []string {
 	return nil
 }
 
-// Render renders kind for channel (ChannelSMS or ChannelEmail) in locale,
+// Render renders kind for channel (vocab.SMS or vocab.Email) in locale,
 // falling back from a region to its language and then to FallbackLocale
 // ("es-MX" → "es" → "en"). vars must hold every variable the chosen
 // templates refer to, even where today's data would skip it: a missing or
 // nil variable is an error wrapping ErrMissingVar, never an empty string.
 // Text and Subject are trimmed of surrounding white space; a subject must
 // be one line.
-func (s *Set) Render(kind, locale, channel string, vars map[string]any) (Message, error) {
+func (s *Set) Render(kind, locale string, channel vocab.Channel, vars map[string]any) (Message, error) {
 	names, found, err := s.resolve(kind, locale, channel)
 	if err != nil {
 		return Message{}, err
@@ -312,7 +308,7 @@ func (s *Set) Render(kind, locale, channel string, vars map[string]any) (Message
 		}
 		out[i] = text
 	}
-	if channel == ChannelSMS {
+	if channel == vocab.SMS {
 		return Message{Channel: channel, Text: out[0]}, nil
 	}
 	if strings.ContainsAny(out[0], "\r\n") {
@@ -323,7 +319,7 @@ func (s *Set) Render(kind, locale, channel string, vars map[string]any) (Message
 
 // Vars lists the variables Render needs for kind in locale on channel
 // (after locale fallback), sorted: what the caller must put in vars.
-func (s *Set) Vars(kind, locale, channel string) ([]string, error) {
+func (s *Set) Vars(kind, locale string, channel vocab.Channel) ([]string, error) {
 	names, found, err := s.resolve(kind, locale, channel)
 	if err != nil {
 		return nil, err
@@ -337,11 +333,11 @@ func (s *Set) Vars(kind, locale, channel string) ([]string, error) {
 }
 
 // resolve finds the parts of channel and the locale that has them.
-func (s *Set) resolve(kind, locale, channel string) (parts []string, found string, err error) {
+func (s *Set) resolve(kind, locale string, channel vocab.Channel) (parts []string, found string, err error) {
 	switch channel {
-	case ChannelSMS:
+	case vocab.SMS:
 		parts = []string{partSMS}
-	case ChannelEmail:
+	case vocab.Email:
 		parts = emailParts
 	default:
 		return nil, "", fmt.Errorf("templates: unknown channel %q", channel)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 func mustLoad(t *testing.T, override map[string]string) *Set {
@@ -62,12 +64,12 @@ func TestShippedKindsRenderInEveryLocale(t *testing.T) {
 			if _, ok := s.parts[partKey{kind, locale, partSMS}]; !ok {
 				t.Errorf("no %s SMS in %s", kind, locale)
 			}
-			m, err := s.Render(kind, locale, ChannelSMS, vars(locale))
+			m, err := s.Render(kind, locale, vocab.SMS, vars(locale))
 			if err != nil {
 				t.Errorf("Render(%s, %s, sms): %v", kind, locale, err)
 				continue
 			}
-			if m.Channel != ChannelSMS || m.Text == "" || m.Subject != "" || m.HTML != "" {
+			if m.Channel != vocab.SMS || m.Text == "" || m.Subject != "" || m.HTML != "" {
 				t.Errorf("Render(%s, %s, sms) = %+v", kind, locale, m)
 			}
 			if strings.Contains(m.Text, "<no value>") {
@@ -78,7 +80,7 @@ func TestShippedKindsRenderInEveryLocale(t *testing.T) {
 			if _, ok := s.parts[partKey{kind, locale, partEmailSubject}]; !ok {
 				t.Errorf("no %s email in %s", kind, locale)
 			}
-			m, err := s.Render(kind, locale, ChannelEmail, vars(locale))
+			m, err := s.Render(kind, locale, vocab.Email, vars(locale))
 			if err != nil {
 				t.Errorf("Render(%s, %s, email): %v", kind, locale, err)
 				continue
@@ -96,7 +98,7 @@ func TestShippedKindsRenderInEveryLocale(t *testing.T) {
 func TestReminderLocation(t *testing.T) {
 	s := mustLoad(t, nil)
 	v := vars("en")
-	m, err := s.Render(KindReminder, "en", ChannelSMS, v)
+	m, err := s.Render(KindReminder, "en", vocab.SMS, v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +107,7 @@ func TestReminderLocation(t *testing.T) {
 		t.Errorf("in person:\n got %q\nwant %q", m.Text, want)
 	}
 	v["LocationKind"], v["Link"] = "telehealth", "https://meet.example.com/j/1"
-	m, err = s.Render(KindReminder, "en", ChannelSMS, v)
+	m, err = s.Render(KindReminder, "en", vocab.SMS, v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +117,7 @@ func TestReminderLocation(t *testing.T) {
 	if strings.Contains(strings.ToUpper(m.Text), "CANCEL") {
 		t.Errorf("reminder mentions CANCEL: %q", m.Text)
 	}
-	m, err = s.Render(KindReminder, "en", ChannelEmail, v)
+	m, err = s.Render(KindReminder, "en", vocab.Email, v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +131,7 @@ func TestMissingVariableIsAnError(t *testing.T) {
 	for _, missing := range []string{"FirstName", "When", "PracticeName", "Link"} {
 		v := vars("en")
 		delete(v, missing)
-		_, err := s.Render(KindReminder, "en", ChannelSMS, v)
+		_, err := s.Render(KindReminder, "en", vocab.SMS, v)
 		if !errors.Is(err, ErrMissingVar) || !strings.Contains(err.Error(), missing) {
 			t.Errorf("without %s: err = %v, want ErrMissingVar naming it", missing, err)
 		}
@@ -137,13 +139,13 @@ func TestMissingVariableIsAnError(t *testing.T) {
 	// nil counts as missing.
 	v := vars("en")
 	v["FirstName"] = nil
-	if _, err := s.Render(KindReminder, "en", ChannelSMS, v); !errors.Is(err, ErrMissingVar) {
+	if _, err := s.Render(KindReminder, "en", vocab.SMS, v); !errors.Is(err, ErrMissingVar) {
 		t.Errorf("nil FirstName: err = %v, want ErrMissingVar", err)
 	}
 	// Email checks every part, HTML included.
 	v = vars("en")
 	delete(v, "UnsubscribeURL")
-	if _, err := s.Render(KindEncouragement, "en", ChannelEmail, v); !errors.Is(err, ErrMissingVar) {
+	if _, err := s.Render(KindEncouragement, "en", vocab.Email, v); !errors.Is(err, ErrMissingVar) {
 		t.Errorf("email without UnsubscribeURL: err = %v, want ErrMissingVar", err)
 	}
 }
@@ -158,14 +160,14 @@ func TestMissingKeyOptionBackstop(t *testing.T) {
 		"nested.en.email.html.tmpl":    `{{with .Client}}<p>Hi {{.FirstName}}</p>{{end}}`,
 	})
 	v := map[string]any{"Client": map[string]any{"LastName": "Lee"}}
-	for _, channel := range []string{ChannelSMS, ChannelEmail} {
+	for _, channel := range []vocab.Channel{vocab.SMS, vocab.Email} {
 		_, err := s.Render("nested", "en", channel, v)
 		if !errors.Is(err, ErrMissingVar) {
 			t.Errorf("%s: err = %v, want ErrMissingVar", channel, err)
 		}
 	}
 	v = map[string]any{"Client": map[string]any{"FirstName": "Lee"}}
-	m, err := s.Render("nested", "en", ChannelSMS, v)
+	m, err := s.Render("nested", "en", vocab.SMS, v)
 	if err != nil || m.Text != "Hi Lee" {
 		t.Errorf("Render = %q, %v", m.Text, err)
 	}
@@ -184,7 +186,7 @@ func TestLocaleFallback(t *testing.T) {
 		{"", "Thanks, Sam."},
 	}
 	for _, tt := range tests {
-		m, err := s.Render(KindConfirmed, tt.locale, ChannelSMS, vars(tt.locale))
+		m, err := s.Render(KindConfirmed, tt.locale, vocab.SMS, vars(tt.locale))
 		if err != nil {
 			t.Errorf("%q: %v", tt.locale, err)
 			continue
@@ -205,16 +207,16 @@ func TestRenderErrors(t *testing.T) {
 	s := mustLoad(t, map[string]string{
 		"announcement.en.email.subject.tmpl": "News\n{{.Body}}",
 	})
-	if _, err := s.Render("nonesuch", "en", ChannelSMS, vars("en")); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Render("nonesuch", "en", vocab.SMS, vars("en")); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown kind: %v", err)
 	}
-	if _, err := s.Render(KindHelp, "en", ChannelEmail, vars("en")); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Render(KindHelp, "en", vocab.Email, vars("en")); !errors.Is(err, ErrNotFound) {
 		t.Errorf("help has no email: %v", err)
 	}
 	if _, err := s.Render(KindHelp, "en", "fax", vars("en")); err == nil {
 		t.Error("unknown channel: no error")
 	}
-	if _, err := s.Render(KindAnnouncement, "en", ChannelEmail, vars("en")); err == nil || !strings.Contains(err.Error(), "line break") {
+	if _, err := s.Render(KindAnnouncement, "en", vocab.Email, vars("en")); err == nil || !strings.Contains(err.Error(), "line break") {
 		t.Errorf("two-line subject: %v", err)
 	}
 }
@@ -224,7 +226,7 @@ func TestHTMLEscapesValues(t *testing.T) {
 	v := vars("en")
 	v["Body"] = `<script>alert(1)</script> & more`
 	v["UnsubscribeURL"] = "javascript:alert(1)"
-	m, err := s.Render(KindAnnouncement, "en", ChannelEmail, v)
+	m, err := s.Render(KindAnnouncement, "en", vocab.Email, v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,14 +258,14 @@ func TestOverrideFromDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := s.Render(KindConfirmed, "en", ChannelSMS, vars("en"))
+	m, err := s.Render(KindConfirmed, "en", vocab.SMS, vars("en"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if m.Text != "All set, Sam! See you Thu, Mar 12 at 3:30 PM. - Lakeside Counseling" {
 		t.Errorf("override not used: %q", m.Text)
 	}
-	if m, err := s.Render(KindConfirmed, "es", ChannelSMS, vars("es")); err != nil || !strings.HasPrefix(m.Text, "Gracias") {
+	if m, err := s.Render(KindConfirmed, "es", vocab.SMS, vars("es")); err != nil || !strings.HasPrefix(m.Text, "Gracias") {
 		t.Errorf("embedded es should remain: %q, %v", m.Text, err)
 	}
 	if !slices.Contains(s.Kinds(), "group_welcome") {
@@ -347,7 +349,7 @@ func TestVarsMatchDocumentation(t *testing.T) {
 	}
 	for kind, sms := range want {
 		for _, locale := range []string{"en", "es"} {
-			got, err := s.Vars(kind, locale, ChannelSMS)
+			got, err := s.Vars(kind, locale, vocab.SMS)
 			if err != nil || !slices.Equal(got, sms) {
 				t.Errorf("Vars(%s, %s, sms) = %v, %v; want %v", kind, locale, got, err, sms)
 			}
@@ -357,7 +359,7 @@ func TestVarsMatchDocumentation(t *testing.T) {
 			wantEmail := slices.Sorted(slices.Values(slices.Concat(sms, email)))
 			wantEmail = slices.Compact(wantEmail)
 			wantEmail = slices.DeleteFunc(wantEmail, func(v string) bool { return v == "OptOutLine" })
-			got, err = s.Vars(kind, locale, ChannelEmail)
+			got, err = s.Vars(kind, locale, vocab.Email)
 			if err != nil || !slices.Equal(got, wantEmail) {
 				t.Errorf("Vars(%s, %s, email) = %v, %v; want %v", kind, locale, got, err, wantEmail)
 			}

@@ -18,6 +18,8 @@ import (
 
 	"github.com/nudgehq/nudge/consumers"
 	"github.com/nudgehq/nudge/internal/bus"
+	"github.com/nudgehq/nudge/internal/subject"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // benchRemindersCmd measures reminder scheduling on an embedded JetStream
@@ -79,7 +81,7 @@ func (b *benchRemindersCmd) Run(g *globals) error {
 	err = b.publish(ctx, b.Count, func(i int) (string, consumers.Notification, time.Time) {
 		session := "bench-" + strconv.Itoa(i)
 		n := benchNotification("pending:" + session)
-		return consumers.SubjectReminder(session, 48*time.Hour), n, tomorrow.Add(time.Duration(i%3600) * time.Second)
+		return subject.Reminder(session, 48*time.Hour), n, tomorrow.Add(time.Duration(i%3600) * time.Second)
 	}, sched)
 	if err != nil {
 		return err
@@ -145,7 +147,7 @@ func (b *benchRemindersCmd) publish(ctx context.Context, count int, gen func(i i
 // FireAfter+FireSpread from now and returns how late each arrived.
 func (b *benchRemindersCmd) lateness(ctx context.Context, js jetstream.JetStream, sched consumers.ReminderBus) ([]time.Duration, error) {
 	cons, err := js.OrderedConsumer(ctx, bus.StreamNotify, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{consumers.SubjectNotify("sms")}, DeliverPolicy: jetstream.DeliverNewPolicy,
+		FilterSubjects: []string{subject.Notify(vocab.SMS)}, DeliverPolicy: jetstream.DeliverNewPolicy,
 	})
 	if err != nil {
 		return nil, err
@@ -181,7 +183,7 @@ func (b *benchRemindersCmd) lateness(ctx context.Context, js jetstream.JetStream
 	err = b.publish(ctx, b.Fire, func(i int) (string, consumers.Notification, time.Time) {
 		at := base.Add(time.Duration(int64(i)%spread) * time.Second).Truncate(time.Second)
 		session := "fire-" + strconv.Itoa(i)
-		return consumers.SubjectReminder(session, 2*time.Hour), benchNotification(fmt.Sprintf("fire:%d@%d", i, at.Unix())), at
+		return subject.Reminder(session, 2*time.Hour), benchNotification(fmt.Sprintf("fire:%d@%d", i, at.Unix())), at
 	}, sched)
 	if err != nil {
 		return nil, err
@@ -203,7 +205,7 @@ func (b *benchRemindersCmd) lateness(ctx context.Context, js jetstream.JetStream
 
 func benchNotification(key string) consumers.Notification {
 	return consumers.Notification{
-		Key: key, ClientID: "c-bench", Channel: "sms", Purpose: "reminders", Kind: "reminder", SessionID: key, SessionVersion: 1,
+		Key: key, ClientID: "c-bench", Channel: vocab.SMS, Purpose: vocab.Reminders, Kind: "reminder", SessionID: key, SessionVersion: 1,
 		Vars: map[string]any{"When": "Thu, Dec 3 at 3:00 PM", "Link": "", "LocationKind": "in_person"},
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/nudgehq/nudge/internal/app"
 	"github.com/nudgehq/nudge/internal/bus"
 	"github.com/nudgehq/nudge/internal/pacing"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 type devCmd struct {
@@ -85,7 +86,7 @@ func (d *devCmd) Run(g *globals) error {
 			Practice:     consumers.Practice{Name: d.PracticeName, PostalAddress: "1 Example Street, Springfield", CrisisLine: d.CrisisLine, PublicURL: publicURL},
 			TemplatesDir: d.TemplatesDir,
 			// Like a Twilio long code and a modest SendGrid plan.
-			Rates:              pacing.Limits{"sms": d.SMSRate, "email": d.EmailRate},
+			Rates:              pacing.Limits{string(vocab.SMS): d.SMSRate, string(vocab.Email): d.EmailRate},
 			QuietHours:         d.QuietHours,
 			SendGridWebhookKey: fakes.sendgrid.PublicKey(),
 			Workers:            d.DeliverWorkers,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nudgehq/nudge/internal/channel"
 	"github.com/nudgehq/nudge/internal/fakeprovider"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // devProviders are the local fake Twilio and SendGrid APIs that dev mode
@@ -66,14 +67,14 @@ func (p *devProviders) sendgridConfig() *channel.SendGridConfig {
 
 // outboxMessage is one captured message as GET /v1/dev/outbox shows it.
 type outboxMessage struct {
-	Channel    string    `json:"channel"`
-	To         string    `json:"to"`
-	Body       string    `json:"body,omitempty"`
-	Subject    string    `json:"subject,omitempty"`
-	DeliveryID string    `json:"delivery_id,omitempty"`
-	ProviderID string    `json:"provider_id"`
-	Status     string    `json:"status"`
-	Time       time.Time `json:"time"`
+	Channel    vocab.Channel `json:"channel"`
+	To         string        `json:"to"`
+	Body       string        `json:"body,omitempty"`
+	Subject    string        `json:"subject,omitempty"`
+	DeliveryID string        `json:"delivery_id,omitempty"`
+	ProviderID string        `json:"provider_id"`
+	Status     string        `json:"status"`
+	Time       time.Time     `json:"time"`
 }
 
 // outbox serves GET /v1/dev/outbox: every message the fakes captured,
@@ -89,10 +90,10 @@ func (p *devProviders) outbox() http.Handler {
 			if u, err := url.Parse(m.StatusCallback); err == nil {
 				d = u.Query().Get("d")
 			}
-			out = append(out, outboxMessage{Channel: "sms", To: m.To, Body: m.Body, DeliveryID: d, ProviderID: m.ID, Status: m.Status, Time: m.Created})
+			out = append(out, outboxMessage{Channel: vocab.SMS, To: m.To, Body: m.Body, DeliveryID: d, ProviderID: m.ID, Status: m.Status, Time: m.Created})
 		}
 		for _, m := range p.sendgrid.Messages() {
-			out = append(out, outboxMessage{Channel: "email", To: m.To, Subject: m.Subject, Body: m.Text, DeliveryID: m.CustomArgs["delivery_id"], ProviderID: m.ID, Status: m.Status, Time: m.Created})
+			out = append(out, outboxMessage{Channel: vocab.Email, To: m.To, Subject: m.Subject, Body: m.Text, DeliveryID: m.CustomArgs["delivery_id"], ProviderID: m.ID, Status: m.Status, Time: m.Created})
 		}
 		slices.SortFunc(out, func(a, b outboxMessage) int { return cmp.Compare(b.Time.UnixNano(), a.Time.UnixNano()) })
 		if out == nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/nudgehq/nudge/internal/channel"
 	"github.com/nudgehq/nudge/internal/pacing"
 	"github.com/nudgehq/nudge/internal/quiethours"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // providerFlags configure the real providers and what messages say about
@@ -109,7 +110,7 @@ func (p providerFlags) delivery(window quiethours.Window) app.Delivery {
 	d := app.Delivery{
 		Practice:           consumers.Practice{Name: p.PracticeName, PostalAddress: p.PracticeAddress, CrisisLine: p.CrisisLine, PublicURL: publicURL},
 		TemplatesDir:       p.TemplatesDir,
-		Rates:              pacing.Limits{"sms": p.SMSRate, "email": p.EmailRate},
+		Rates:              pacing.Limits{string(vocab.SMS): p.SMSRate, string(vocab.Email): p.EmailRate},
 		QuietHours:         window,
 		SendGridWebhookKey: p.SendGridWebhookKey,
 		Workers:            p.DeliverWorkers,

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nudgehq/nudge/internal/vocab"
 	"github.com/nudgehq/nudge/templates"
 )
 
@@ -64,11 +65,11 @@ func (c *templatesLintCmd) Run(g *globals) error {
 }
 
 type templatesRenderCmd struct {
-	Kind    string   `arg:"" help:"Template kind: reminder, booked, encouragement, journal_nudge, announcement, confirmed, help, opted_out, crisis …"`
-	Channel string   `help:"sms or email." default:"sms" enum:"sms,email"`
-	Locale  string   `help:"Locale, e.g. en, es, es-MX." default:"en"`
-	Dir     string   `help:"Directory of template overrides." type:"existingdir" placeholder:"DIR" env:"NUDGE_TEMPLATES_DIR"`
-	Var     []string `help:"Template variable as NAME=VALUE (repeatable); unset ones get samples." placeholder:"NAME=VALUE"`
+	Kind    string        `arg:"" help:"Template kind: reminder, booked, encouragement, journal_nudge, announcement, confirmed, help, opted_out, crisis …"`
+	Channel vocab.Channel `help:"sms or email." default:"sms" enum:"sms,email"`
+	Locale  string        `help:"Locale, e.g. en, es, es-MX." default:"en"`
+	Dir     string        `help:"Directory of template overrides." type:"existingdir" placeholder:"DIR" env:"NUDGE_TEMPLATES_DIR"`
+	Var     []string      `help:"Template variable as NAME=VALUE (repeatable); unset ones get samples." placeholder:"NAME=VALUE"`
 }
 
 func (c *templatesRenderCmd) Run(g *globals) error {
@@ -102,7 +103,7 @@ func (c *templatesRenderCmd) Run(g *globals) error {
 	if err != nil {
 		return err
 	}
-	if c.Channel == "sms" {
+	if c.Channel == vocab.SMS {
 		enc, segs := templates.SMSInfo(m.Text)
 		fmt.Fprintf(g.stdout, "%s\n\n(%s, %d segment(s), %d characters)\n", m.Text, enc, segs, len([]rune(m.Text)))
 		return nil

@@ -17,6 +17,7 @@ import (
 	"github.com/nudgehq/nudge/internal/pacing"
 	"github.com/nudgehq/nudge/internal/quiethours"
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 	"github.com/nudgehq/nudge/templates"
 )
 
@@ -57,21 +58,21 @@ func (d Delivery) twilioAuthToken() string {
 const DefaultDeliverWorkers = 8
 
 // senders builds one Sender per configured channel.
-func (d Delivery) senders() (map[string]channel.Sender, error) {
-	out := map[string]channel.Sender{}
+func (d Delivery) senders() (map[vocab.Channel]channel.Sender, error) {
+	out := map[vocab.Channel]channel.Sender{}
 	if d.Twilio != nil {
 		s, err := channel.NewTwilio(*d.Twilio)
 		if err != nil {
 			return nil, err
 		}
-		out[channel.SMS] = s
+		out[vocab.SMS] = s
 	}
 	if d.SendGrid != nil {
 		s, err := channel.NewSendGrid(*d.SendGrid)
 		if err != nil {
 			return nil, err
 		}
-		out[channel.Email] = s
+		out[vocab.Email] = s
 	}
 	if len(out) == 0 {
 		return nil, errors.New("no channel configured: set Twilio (SMS) or SendGrid (email) settings")

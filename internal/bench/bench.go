@@ -28,6 +28,8 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // Config is one bench run.
@@ -77,7 +79,7 @@ func (c *Config) Defaults() {
 		c.Store = "sqlite"
 	}
 	if len(c.Channels) == 0 {
-		c.Channels = []string{"sms", "email"}
+		c.Channels = []string{string(vocab.SMS), string(vocab.Email)}
 	}
 	if c.Clients == 0 {
 		c.Clients = 100
@@ -117,7 +119,7 @@ func (c *Config) validate() error {
 		errs = append(errs, fmt.Errorf("Store %q is not sqlite or postgres", c.Store))
 	}
 	for _, ch := range c.Channels {
-		if ch != "sms" && ch != "email" {
+		if !vocab.Channel(ch).Valid() {
 			errs = append(errs, fmt.Errorf("Channels: %q is not sms or email", ch))
 		}
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/nudgehq/nudge/internal/store"
 	"github.com/nudgehq/nudge/internal/store/postgres"
 	"github.com/nudgehq/nudge/internal/store/sqlite"
+	"github.com/nudgehq/nudge/internal/vocab"
 	"github.com/nudgehq/nudge/templates"
 )
 
@@ -130,9 +131,9 @@ func (e *env) addClients(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("bench: adding client %s: %w", id, err)
 		}
-		for _, ch := range []string{store.ChannelSMS, store.ChannelEmail} {
+		for _, ch := range vocab.Channels() {
 			_, err := e.st.AppendConsent(ctx, store.EventRef{}, store.ConsentEntry{
-				ClientID: id, Channel: ch, Purpose: store.PurposeAnnouncements, Action: store.ConsentGranted,
+				ClientID: id, Channel: ch, Purpose: vocab.Announcements, Action: store.ConsentGranted,
 				Source: "bench", OccurredAt: at,
 			})
 			if err != nil {
@@ -147,7 +148,7 @@ func clientID(i int) string { return fmt.Sprintf("c_bench_%04d", i) }
 
 // startProviders serves the fake Twilio and SendGrid behind the arrival
 // recorder and returns senders pointed at them.
-func (e *env) startProviders() (map[string]channel.Sender, error) {
+func (e *env) startProviders() (map[vocab.Channel]channel.Sender, error) {
 	tw := fakeprovider.NewTwilio(fakeprovider.TwilioConfig{})
 	sg := fakeprovider.NewSendGrid(fakeprovider.SendGridConfig{})
 	tw.SetLatency(e.cfg.ProviderLatency)
@@ -169,7 +170,7 @@ func (e *env) startProviders() (map[string]channel.Sender, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]channel.Sender{channel.SMS: sms, channel.Email: email}, nil
+	return map[vocab.Channel]channel.Sender{vocab.SMS: sms, vocab.Email: email}, nil
 }
 
 // serve listens on a loopback port; the listener closes with the run.
@@ -186,7 +187,7 @@ func (e *env) serve(h http.Handler) (string, error) {
 
 // startDeliverer runs the deliver consumer as the app does (same checks,
 // templates, metrics and handler timeout), with the bench's concurrency.
-func (e *env) startDeliverer(ctx context.Context, senders map[string]channel.Sender, topo bus.Topology) error {
+func (e *env) startDeliverer(ctx context.Context, senders map[vocab.Channel]channel.Sender, topo bus.Topology) error {
 	tmpl, err := templates.Load(nil)
 	if err != nil {
 		return err
@@ -204,7 +205,7 @@ func (e *env) startDeliverer(ctx context.Context, senders map[string]channel.Sen
 		Checks:     consumers.DefaultChecks(e.st, quiethours.Default, quiethours.DefaultCadence()),
 	}
 	if e.cfg.SMSRate > 0 {
-		p, err := pacing.New(ctx, e.js, pacing.Limits{channel.SMS: e.cfg.SMSRate}, topo.Replicas)
+		p, err := pacing.New(ctx, e.js, pacing.Limits{string(vocab.SMS): e.cfg.SMSRate}, topo.Replicas)
 		if err != nil {
 			return err
 		}

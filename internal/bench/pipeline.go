@@ -9,6 +9,7 @@ import (
 
 	"github.com/nudgehq/nudge/consumers"
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // notification is the id-th notification of the run: an urgent
@@ -20,8 +21,8 @@ func (e *env) notification(id int64) consumers.Notification {
 	client := int(id % int64(e.cfg.Clients))
 	ch := e.cfg.Channels[int(id/int64(e.cfg.Clients))%len(e.cfg.Channels)]
 	return consumers.Notification{
-		Key: "bench:" + strconv.FormatInt(id, 10), ClientID: clientID(client), Channel: ch,
-		Purpose: store.PurposeAnnouncements, Kind: "announcement", Urgent: true,
+		Key: "bench:" + strconv.FormatInt(id, 10), ClientID: clientID(client), Channel: vocab.Channel(ch),
+		Purpose: vocab.Announcements, Kind: "announcement", Urgent: true,
 		Vars: map[string]any{"Body": "The Thursday group meets at 6 in room 2 (ref " + markerFor(id) + ")."},
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/nudgehq/nudge/internal/store"
 	"github.com/nudgehq/nudge/internal/store/postgres"
 	"github.com/nudgehq/nudge/internal/store/sqlite"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // marker tags a notification's body so the provider's request can be
@@ -90,7 +91,7 @@ var final = map[string]bool{
 	consumers.OutcomeRevoked: true, consumers.OutcomeAlready: true, consumers.OutcomeRecon: true,
 }
 
-func (o *observer) Outcome(channel, purpose, outcome, reason string) {
+func (o *observer) Outcome(channel vocab.Channel, purpose vocab.Purpose, outcome, reason string) {
 	o.next.Outcome(channel, purpose, outcome, reason)
 	now := time.Now()
 	o.mu.Lock()
@@ -101,7 +102,7 @@ func (o *observer) Outcome(channel, purpose, outcome, reason string) {
 	}
 }
 
-func (o *observer) ProviderCall(channel string, d time.Duration, err error) {
+func (o *observer) ProviderCall(channel vocab.Channel, d time.Duration, err error) {
 	o.next.ProviderCall(channel, d, err)
 	o.mu.Lock()
 	defer o.mu.Unlock()

@@ -7,26 +7,28 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/nudgehq/nudge/internal/subject"
 )
 
 // Stream and consumer names.
 const (
 	StreamEvents   = "NUDGE_EVENTS"
-	SubjectsEvents = "nudge.events.>"
+	SubjectsEvents = subject.AllEvents
 	ConsumerIngest = "ingest"
 
 	// NUDGE_NOTIFY holds due notifications (nudge.notify.<channel>) and the
 	// message schedules that make them due later (nudge.schedule.>): a
 	// schedule's target must be in the same stream.
 	StreamNotify     = "NUDGE_NOTIFY"
-	SubjectsNotify   = "nudge.notify.>"
-	SubjectsSchedule = "nudge.schedule.>"
+	SubjectsNotify   = subject.AllNotify
+	SubjectsSchedule = subject.AllSchedules
 	ConsumerDeliver  = "deliver"
 
 	// NUDGE_OUT holds the events nudge emits for other systems
 	// (session.confirmed, client.opted_out, safety.crisis_reply …).
 	StreamOut   = "NUDGE_OUT"
-	SubjectsOut = "nudge.out.>"
+	SubjectsOut = subject.AllOut
 
 	// NUDGE_ADVISORIES captures JetStream's MAX_DELIVERIES advisories for
 	// nudge's consumers, so a message given up on while no nudge process
@@ -35,11 +37,6 @@ const (
 	StreamAdvisories   = "NUDGE_ADVISORIES"
 	ConsumerDeadLetter = "deadletter"
 )
-
-// MaxDeliveriesSubject is the advisory subject for one stream's consumers.
-func MaxDeliveriesSubject(stream string) string {
-	return "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + stream + ".*"
-}
 
 // Topology is what Provision creates.
 type Topology struct {
@@ -92,7 +89,7 @@ func (t Topology) StreamConfigs() []jetstream.StreamConfig {
 	}, {
 		Name:        StreamAdvisories,
 		Description: "MAX_DELIVERIES advisories of nudge's consumers: the dead-letter feed",
-		Subjects:    []string{MaxDeliveriesSubject(StreamEvents), MaxDeliveriesSubject(StreamNotify)},
+		Subjects:    []string{subject.MaxDeliveries(StreamEvents), subject.MaxDeliveries(StreamNotify)},
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
 		Replicas:    t.Replicas,

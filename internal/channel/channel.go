@@ -5,19 +5,15 @@ import (
 	"fmt"
 	"regexp"
 	"time"
-)
 
-// Channel names.
-const (
-	SMS   = "sms"
-	Email = "email"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // Sender sends one message on one channel. Send must be safe for concurrent
 // use.
 type Sender interface {
-	// Channel returns SMS or Email.
-	Channel() string
+	// Channel returns vocab.SMS or vocab.Email.
+	Channel() vocab.Channel
 	// Send hands m to the provider. A nil error means the provider accepted
 	// it; every failure is a *ProviderError (see Classify).
 	Send(ctx context.Context, m Message) (Receipt, error)
@@ -58,15 +54,15 @@ type Receipt struct {
 var deliveryIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
 // problem says what makes m unsendable on channel, or "" when nothing does.
-func (m Message) problem(channel string) string {
+func (m Message) problem(channel vocab.Channel) string {
 	switch {
 	case !deliveryIDPattern.MatchString(m.DeliveryID):
 		return "DeliveryID must be 1-128 characters of A-Z a-z 0-9 . _ : -"
 	case m.To == "":
 		return "To is empty"
-	case m.Text == "" && (channel == SMS || m.HTML == ""):
+	case m.Text == "" && (channel == vocab.SMS || m.HTML == ""):
 		return "the message has no text"
-	case channel == Email && m.Subject == "":
+	case channel == vocab.Email && m.Subject == "":
 		return "Subject is empty"
 	}
 	return ""

@@ -15,6 +15,8 @@ import (
 	"github.com/sendgrid/rest"
 	"github.com/sendgrid/sendgrid-go"
 	sgmail "github.com/sendgrid/sendgrid-go/helpers/mail"
+
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // SendGridConfig configures a SendGridSender.
@@ -90,7 +92,7 @@ func NewSendGrid(cfg SendGridConfig) (*SendGridSender, error) {
 }
 
 // Channel returns Email.
-func (s *SendGridSender) Channel() string { return Email }
+func (s *SendGridSender) Channel() vocab.Channel { return vocab.Email }
 
 // deliveryIDArg is the custom arg carrying Message.DeliveryID.
 const deliveryIDArg = "delivery_id"
@@ -98,7 +100,7 @@ const deliveryIDArg = "delivery_id"
 // Send posts one mail to one recipient. The receipt's ProviderID is the
 // X-Message-Id; Status is "accepted".
 func (s *SendGridSender) Send(ctx context.Context, m Message) (Receipt, error) {
-	if why := m.problem(Email); why != "" {
+	if why := m.problem(vocab.Email); why != "" {
 		return Receipt{}, invalid("sendgrid", why)
 	}
 	msg := sgmail.NewV3Mail()
@@ -137,7 +139,7 @@ func (s *SendGridSender) Send(ctx context.Context, m Message) (Receipt, error) {
 // m.DeliveryID. The delivery id is unique, so since does not narrow the
 // search.
 func (s *SendGridSender) Lookup(ctx context.Context, m Message, since time.Time) (Receipt, bool, error) {
-	if why := m.problem(Email); why != "" {
+	if why := m.problem(vocab.Email); why != "" {
 		return Receipt{}, false, invalid("sendgrid", why)
 	}
 	req := sendgrid.GetRequest(s.cfg.APIKey, "/v3/messages", s.host)

@@ -13,6 +13,8 @@ import (
 
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
+
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // TwilioConfig configures a TwilioSender.
@@ -122,12 +124,12 @@ func NewTwilio(cfg TwilioConfig) (*TwilioSender, error) {
 }
 
 // Channel returns SMS.
-func (s *TwilioSender) Channel() string { return SMS }
+func (s *TwilioSender) Channel() vocab.Channel { return vocab.SMS }
 
 // Send creates the message. The receipt's Status is Twilio's: "queued", or
 // "accepted" through a Messaging Service.
 func (s *TwilioSender) Send(ctx context.Context, m Message) (Receipt, error) {
-	if why := m.problem(SMS); why != "" {
+	if why := m.problem(vocab.SMS); why != "" {
 		return Receipt{}, invalid("twilio", why)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.HTTPTimeout)
@@ -172,7 +174,7 @@ const clockSkew = 2 * time.Minute
 // Lookup finds the message Send created for m, matching by recipient, body
 // and creation time (see the type's documentation).
 func (s *TwilioSender) Lookup(ctx context.Context, m Message, since time.Time) (Receipt, bool, error) {
-	if why := m.problem(SMS); why != "" {
+	if why := m.problem(vocab.SMS); why != "" {
 		return Receipt{}, false, invalid("twilio", why)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.HTTPTimeout)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 type clientView struct {
@@ -15,7 +16,7 @@ type clientView struct {
 	Phone            string        `json:"phone,omitempty"`
 	Email            string        `json:"email,omitempty"`
 	Locale           string        `json:"locale,omitempty"`
-	PreferredChannel string        `json:"preferred_channel,omitempty"`
+	PreferredChannel vocab.Channel `json:"preferred_channel,omitempty"`
 	UpdatedAt        time.Time     `json:"updated_at"`
 	CreatedAt        time.Time     `json:"created_at"`
 	Consents         []consentView `json:"consents"`
@@ -31,12 +32,12 @@ type carePauseView struct {
 }
 
 type consentView struct {
-	Channel        string    `json:"channel"`
-	Purpose        string    `json:"purpose"`
-	Active         bool      `json:"active"`
-	Source         string    `json:"source"`
-	WordingVersion string    `json:"wording_version,omitempty"`
-	Since          time.Time `json:"since"`
+	Channel        vocab.Channel `json:"channel"`
+	Purpose        vocab.Purpose `json:"purpose"`
+	Active         bool          `json:"active"`
+	Source         string        `json:"source"`
+	WordingVersion string        `json:"wording_version,omitempty"`
+	Since          time.Time     `json:"since"`
 }
 
 type sessionView struct {
@@ -55,20 +56,20 @@ type sessionView struct {
 }
 
 type deliveryView struct {
-	ID             string    `json:"id"`
-	IdempotencyKey string    `json:"idempotency_key"`
-	ClientID       string    `json:"client_id"`
-	Channel        string    `json:"channel"`
-	Purpose        string    `json:"purpose"`
-	Template       string    `json:"template,omitempty"`
-	State          string    `json:"state"`
-	Reason         string    `json:"reason,omitempty"`
-	ProviderID     string    `json:"provider_id,omitempty"`
-	SessionID      string    `json:"session_id,omitempty"`
-	SessionVersion int       `json:"session_version,omitempty"`
-	Attempts       int       `json:"attempts"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	ID             string        `json:"id"`
+	IdempotencyKey string        `json:"idempotency_key"`
+	ClientID       string        `json:"client_id"`
+	Channel        vocab.Channel `json:"channel"`
+	Purpose        vocab.Purpose `json:"purpose"`
+	Template       string        `json:"template,omitempty"`
+	State          string        `json:"state"`
+	Reason         string        `json:"reason,omitempty"`
+	ProviderID     string        `json:"provider_id,omitempty"`
+	SessionID      string        `json:"session_id,omitempty"`
+	SessionVersion int           `json:"session_version,omitempty"`
+	Attempts       int           `json:"attempts"`
+	CreatedAt      time.Time     `json:"created_at"`
+	UpdatedAt      time.Time     `json:"updated_at"`
 }
 
 // storeError maps store errors to API errors: not found is 404, anything

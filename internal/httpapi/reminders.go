@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/nudgehq/nudge/consumers"
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // reminderView is one appointment reminder as staff see it. State merges
@@ -21,23 +21,23 @@ import (
 //	failed     the provider refused it; reason says why
 //	cancelled  withdrawn before it fired (cancelled, moved, channel_changed)
 type reminderView struct {
-	Key            string    `json:"key"`
-	SessionID      string    `json:"session_id"`
-	SessionVersion int       `json:"session_version"`
-	ClientID       string    `json:"client_id"`
-	Offset         string    `json:"offset"`
-	Channel        string    `json:"channel"`
-	FireAt         time.Time `json:"fire_at"`
-	State          string    `json:"state"`
-	Reason         string    `json:"reason,omitempty"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	Key            string        `json:"key"`
+	SessionID      string        `json:"session_id"`
+	SessionVersion int           `json:"session_version"`
+	ClientID       string        `json:"client_id"`
+	Offset         string        `json:"offset"`
+	Channel        vocab.Channel `json:"channel"`
+	FireAt         time.Time     `json:"fire_at"`
+	State          string        `json:"state"`
+	Reason         string        `json:"reason,omitempty"`
+	UpdatedAt      time.Time     `json:"updated_at"`
 }
 
 // newReminderView merges r with its ledger row d (nil when it has none).
 func newReminderView(r store.Reminder, d *store.Delivery, now time.Time) reminderView {
 	v := reminderView{
 		Key: r.Key, SessionID: r.SessionID, SessionVersion: r.SessionVersion, ClientID: r.ClientID,
-		Offset: consumers.OffsetLabel(r.Offset), Channel: r.Channel, FireAt: r.FireAt,
+		Offset: vocab.OffsetLabel(r.Offset), Channel: r.Channel, FireAt: r.FireAt,
 		State: string(r.State), Reason: r.Reason, UpdatedAt: r.UpdatedAt,
 	}
 	if d != nil {
@@ -57,7 +57,7 @@ func newReminderView(r store.Reminder, d *store.Delivery, now time.Time) reminde
 	if r.State == store.ReminderScheduled && !r.NotAfter.IsZero() && now.After(r.NotAfter) {
 		// Fired (or due) but never reached the deliverer before it
 		// expired: its message outlived its TTL on the stream.
-		v.State, v.Reason = "skipped", consumers.SkipExpired
+		v.State, v.Reason = "skipped", string(vocab.SkipExpired)
 	}
 	return v
 }

@@ -7,13 +7,14 @@ import (
 	"github.com/nudgehq/nudge/internal/bus"
 	"github.com/nudgehq/nudge/internal/quiethours"
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 	"github.com/nudgehq/nudge/publishers"
 )
 
-func set(values ...string) map[string]bool {
+func set[T ~string](values ...T) map[string]bool {
 	m := make(map[string]bool, len(values))
 	for _, v := range values {
-		m[v] = true
+		m[string(v)] = true
 	}
 	return m
 }
@@ -21,10 +22,9 @@ func set(values ...string) map[string]bool {
 var (
 	eventResults   = set(EventAccepted, EventDuplicate, EventRejected, EventUnavailable)
 	messageResults = set(MessageAck, MessageRetry, MessageTerm)
-	channels       = set(store.ChannelSMS, store.ChannelEmail)
-	purposes       = set(store.PurposeReminders, store.PurposeEncouragement, store.PurposeJournal,
-		store.PurposeAnnouncements, consumers.PurposeReplies)
-	outcomes = set(consumers.OutcomeSent, consumers.OutcomeSkipped, consumers.OutcomeDeferred,
+	channels       = set(vocab.Channels()...)
+	purposes       = set(append(vocab.ConsentPurposes(), vocab.Replies)...)
+	outcomes       = set(consumers.OutcomeSent, consumers.OutcomeSkipped, consumers.OutcomeDeferred,
 		consumers.OutcomeFailed, consumers.OutcomeRetry, consumers.OutcomeRevoked,
 		consumers.OutcomeAlready, consumers.OutcomeRecon)
 	eventTypes = set(append(publishers.IntakeTypes(), publishers.EmittedTypes()...)...)
@@ -33,10 +33,10 @@ var (
 	// sentences: skip reasons, deferral reasons, ledger states (for
 	// already_done) and the revocation marker.
 	reasons = set(
-		consumers.SkipExpired, consumers.SkipNoConsent, consumers.SkipOptedOut,
-		consumers.SkipSuppressed, consumers.SkipNoAddress, consumers.SkipUnknownClient,
-		consumers.SkipCancelled, consumers.SkipMoved, consumers.SkipStarted,
-		consumers.SkipUnknownSession, consumers.ReasonDeadLettered,
+		string(vocab.SkipExpired), string(vocab.SkipNoConsent), string(vocab.SkipOptedOut),
+		string(vocab.SkipSuppressed), string(vocab.SkipNoAddress), string(vocab.SkipUnknownClient),
+		string(vocab.SkipCancelled), string(vocab.SkipMoved), string(vocab.SkipStarted),
+		string(vocab.SkipUnknownSession), consumers.ReasonDeadLettered,
 		"quiet_hours", quiethours.ReasonDailyCap, quiethours.ReasonWeeklyCap,
 		quiethours.ReasonMovedEarlier, quiethours.ReasonNextOpening, quiethours.ReasonNoSlot,
 		quiethours.ReasonOffsetPassed, quiethours.ReasonSessionStarted,

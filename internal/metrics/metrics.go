@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/nudgehq/nudge/internal/channel"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // Event intake results (nudge_events_total{result}).
@@ -136,15 +137,15 @@ func (m *Metrics) Event(typ, result string) {
 }
 
 // Outcome implements consumers.Observer.
-func (m *Metrics) Outcome(channel, purpose, outcome, reason string) {
+func (m *Metrics) Outcome(channel vocab.Channel, purpose vocab.Purpose, outcome, reason string) {
 	m.notifications.WithLabelValues(
-		oneOf(channel, channels), oneOf(purpose, purposes), oneOf(outcome, outcomes), Reason(reason),
+		oneOf(string(channel), channels), oneOf(string(purpose), purposes), oneOf(outcome, outcomes), Reason(reason),
 	).Inc()
 }
 
 // ProviderCall implements consumers.Observer.
-func (m *Metrics) ProviderCall(ch string, d time.Duration, err error) {
-	m.providerLatency.WithLabelValues(oneOf(ch, channels), providerResult(err)).Observe(d.Seconds())
+func (m *Metrics) ProviderCall(ch vocab.Channel, d time.Duration, err error) {
+	m.providerLatency.WithLabelValues(oneOf(string(ch), channels), providerResult(err)).Observe(d.Seconds())
 }
 
 // ConsumerMessage counts one message a consumer finished with: result is

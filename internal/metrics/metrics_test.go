@@ -13,6 +13,7 @@ import (
 
 	"github.com/nudgehq/nudge/consumers"
 	"github.com/nudgehq/nudge/internal/channel"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // The deliverer's Observer and the runner's and dead-letter consumer's
@@ -42,7 +43,7 @@ func TestExposition(t *testing.T) {
 	m.Event("client.upserted", EventDuplicate)
 	m.Event("session.exploded", EventRejected)
 	m.Outcome("sms", "reminders", consumers.OutcomeSent, "")
-	m.Outcome("email", "encouragement", consumers.OutcomeSkipped, consumers.SkipNoConsent)
+	m.Outcome("email", "encouragement", consumers.OutcomeSkipped, string(vocab.SkipNoConsent))
 	m.Outcome("sms", "reminders", consumers.OutcomeDeferred, "quiet_hours")
 	m.Outcome("sms", "reminders", consumers.OutcomeFailed, "twilio:21211 The 'To' number +14155550123 is not a valid phone number.")
 	m.Outcome("sms", "reminders", consumers.OutcomeRetry, "20429")
@@ -95,8 +96,8 @@ func TestLabelsAreBounded(t *testing.T) {
 	hostile := []string{"+14155550123", "jane@example.com", "client-7f3a", "", strings.Repeat("x", 200), "a b", "sms\n"}
 	for _, s := range hostile {
 		m.Event(s, s)
-		m.Outcome(s, s, s, s)
-		m.ProviderCall(s, time.Millisecond, errors.New(s))
+		m.Outcome(vocab.Channel(s), vocab.Purpose(s), s, s)
+		m.ProviderCall(vocab.Channel(s), time.Millisecond, errors.New(s))
 		m.ConsumerMessage(s, s, 2)
 		m.DeadLettered(s)
 	}
@@ -114,13 +115,13 @@ func TestLabelsAreBounded(t *testing.T) {
 
 func TestReason(t *testing.T) {
 	for in, want := range map[string]string{
-		"":                       "none",
-		consumers.SkipOptedOut:   "opted_out",
-		"cadence_daily_cap":      "cadence_daily_cap",
-		"sent":                   "sent",
-		"recipient_unsubscribed": "recipient_unsubscribed",
-		"20429":                  "20429",
-		"429":                    "429",
+		"":                         "none",
+		string(vocab.SkipOptedOut): "opted_out",
+		"cadence_daily_cap":        "cadence_daily_cap",
+		"sent":                     "sent",
+		"recipient_unsubscribed":   "recipient_unsubscribed",
+		"20429":                    "20429",
+		"429":                      "429",
 		"twilio:21610 Attempt to send to unsubscribed recipient": "21610",
 		"sendgrid:400 The to email j***@example.com is invalid":  "400",
 		"twilio: request timed out":                              "provider_error",

@@ -5,14 +5,8 @@ import (
 	"maps"
 	"slices"
 	"time"
-)
 
-// Purposes, as in consent records and the event catalogue.
-const (
-	PurposeReminders     = "reminders"
-	PurposeEncouragement = "encouragement"
-	PurposeJournal       = "journal"
-	PurposeAnnouncements = "announcements"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // Reasons Cadence.Allow gives when it holds a message back.
@@ -33,7 +27,7 @@ type Cadence struct {
 	// applies). Validate wants at least 1: a purpose that should send
 	// nothing is turned off by consent, not by a cap (Allow would hold it
 	// back one day at a time).
-	MaxPerDay map[string]int
+	MaxPerDay map[vocab.Purpose]int
 	// MaxPerWeek caps all non-urgent purposes together (every purpose except
 	// reminders) over the last RollingWeek. Zero or less means no weekly
 	// cap, which Validate rejects.
@@ -44,10 +38,10 @@ type Cadence struct {
 // two announcements a day, and seven non-urgent messages a week in all.
 func DefaultCadence() Cadence {
 	return Cadence{
-		MaxPerDay: map[string]int{
-			PurposeEncouragement: 1,
-			PurposeJournal:       1,
-			PurposeAnnouncements: 2,
+		MaxPerDay: map[vocab.Purpose]int{
+			vocab.Encouragement: 1,
+			vocab.Journal:       1,
+			vocab.Announcements: 2,
 		},
 		MaxPerWeek: 7,
 	}
@@ -68,7 +62,7 @@ func (c Cadence) Validate() error {
 
 // Sent is a past send to the client: its purpose and when it went out.
 type Sent struct {
-	Purpose string
+	Purpose vocab.Purpose
 	At      time.Time
 }
 
@@ -88,8 +82,8 @@ type Sent struct {
 // the daily cap (ReasonDailyCap), or when enough sends age out of the
 // rolling week (ReasonWeeklyCap), whichever is later; reason names that
 // cap. next is in loc. Quiet hours are separate: pass next to NextAllowed.
-func (c Cadence) Allow(purpose string, at time.Time, loc *time.Location, recent []Sent) (ok bool, next time.Time, reason string) {
-	if purpose == PurposeReminders {
+func (c Cadence) Allow(purpose vocab.Purpose, at time.Time, loc *time.Location, recent []Sent) (ok bool, next time.Time, reason string) {
+	if purpose == vocab.Reminders {
 		return true, at, ""
 	}
 
@@ -112,7 +106,7 @@ func (c Cadence) Allow(purpose string, at time.Time, loc *time.Location, recent 
 	if c.MaxPerWeek > 0 {
 		var week []time.Time
 		for _, s := range recent {
-			if s.Purpose != PurposeReminders && s.At.After(at.Add(-RollingWeek)) {
+			if s.Purpose != vocab.Reminders && s.At.After(at.Add(-RollingWeek)) {
 				week = append(week, s.At)
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/nudgehq/nudge/internal/quiethours"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // A practice in New York reminds a client in Los Angeles two hours before an
@@ -71,14 +72,14 @@ func ExampleWindow_Narrow() {
 func ExampleCadence_Allow() {
 	client, _ := time.LoadLocation("Asia/Kolkata")
 	recent := []quiethours.Sent{
-		{Purpose: quiethours.PurposeEncouragement, At: time.Date(2025, 6, 10, 9, 0, 0, 0, client)},
+		{Purpose: vocab.Encouragement, At: time.Date(2025, 6, 10, 9, 0, 0, 0, client)},
 	}
 	at := time.Date(2025, 6, 10, 18, 0, 0, 0, client)
 
-	ok, next, reason := quiethours.DefaultCadence().Allow(quiethours.PurposeEncouragement, at, client, recent)
+	ok, next, reason := quiethours.DefaultCadence().Allow(vocab.Encouragement, at, client, recent)
 	fmt.Println(ok, next.Format("Jan 2 15:04"), reason)
 
-	ok, _, _ = quiethours.DefaultCadence().Allow(quiethours.PurposeReminders, at, client, recent)
+	ok, _, _ = quiethours.DefaultCadence().Allow(vocab.Reminders, at, client, recent)
 	fmt.Println(ok)
 	// Output:
 	// false Jun 11 00:00 cadence_daily_cap

@@ -1,6 +1,10 @@
 package store
 
-import "time"
+import (
+	"time"
+
+	"github.com/nudgehq/nudge/internal/vocab"
+)
 
 // InboundMessage is one message a client sent to nudge (an SMS reply), kept
 // for the staff inbox. It is the only place nudge keeps message text from
@@ -10,7 +14,7 @@ type InboundMessage struct {
 	// recording the same message again changes nothing, which is what makes
 	// the inbound webhook safe to retry.
 	ID      string
-	Channel string
+	Channel vocab.Channel
 	From    string // the sender's address (E.164 phone number)
 	To      string // the practice's number it was sent to
 	Body    string

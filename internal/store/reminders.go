@@ -1,6 +1,10 @@
 package store
 
-import "time"
+import (
+	"time"
+
+	"github.com/nudgehq/nudge/internal/vocab"
+)
 
 // ReminderState is what the reminder scheduler last decided for one
 // reminder. Whether a scheduled reminder was then sent, skipped at fire
@@ -28,7 +32,7 @@ type Reminder struct {
 	SessionVersion int
 	ClientID       string
 	Offset         time.Duration // before the session start, e.g. 48h
-	Channel        string
+	Channel        vocab.Channel
 	// FireAt is when the schedule fires (after quiet-hours placement); for
 	// a skipped reminder, when it would have been due.
 	FireAt time.Time

@@ -24,6 +24,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // Sentinel errors. Implementations wrap them; check with errors.Is.
@@ -63,28 +65,17 @@ type Result struct {
 	Reason  string // why not, when !Applied (one of the Reason constants)
 }
 
-// Channels and purposes.
-const (
-	ChannelSMS   = "sms"
-	ChannelEmail = "email"
-
-	PurposeReminders     = "reminders"
-	PurposeEncouragement = "encouragement"
-	PurposeJournal       = "journal"
-	PurposeAnnouncements = "announcements"
-)
-
 // Client is a person who may receive messages.
 type Client struct {
 	ID               string
 	FirstName        string
-	Timezone         string    // IANA name
-	Phone            string    // E.164, may be empty
-	Email            string    // may be empty
-	Locale           string    // BCP 47, e.g. "en", "es-MX"; may be empty
-	PreferredChannel string    // "sms", "email" or empty
-	UpdatedAt        time.Time // time of the event that last changed the row
-	CreatedAt        time.Time // when nudge first stored the client
+	Timezone         string        // IANA name
+	Phone            string        // E.164, may be empty
+	Email            string        // may be empty
+	Locale           string        // BCP 47, e.g. "en", "es-MX"; may be empty
+	PreferredChannel vocab.Channel // may be empty
+	UpdatedAt        time.Time     // time of the event that last changed the row
+	CreatedAt        time.Time     // when nudge first stored the client
 }
 
 // ConsentAction is what a consent ledger entry records.
@@ -99,8 +90,8 @@ const (
 type ConsentEntry struct {
 	Seq            int64 // assigned by the store, increasing
 	ClientID       string
-	Channel        string
-	Purpose        string
+	Channel        vocab.Channel
+	Purpose        vocab.Purpose
 	Action         ConsentAction
 	Source         string // who or what recorded it: "booking-system", "sms:STOP", "twilio:21610", "staff:alice"
 	WordingVersion string // the consent wording the client saw (grants)
@@ -112,8 +103,8 @@ type ConsentEntry struct {
 // ConsentState is the current consent for one client, channel and purpose:
 // the newest ledger entry by OccurredAt (ties broken by Seq).
 type ConsentState struct {
-	Channel        string
-	Purpose        string
+	Channel        vocab.Channel
+	Purpose        vocab.Purpose
 	Active         bool
 	Source         string
 	WordingVersion string
@@ -188,8 +179,8 @@ type Delivery struct {
 	ID             string // opaque id, safe to hand to providers
 	IdempotencyKey string // e.g. "reminder:S1:v2:48h:sms"
 	ClientID       string // empty for a reply to a number no client has
-	Channel        string
-	Purpose        string
+	Channel        vocab.Channel
+	Purpose        vocab.Purpose
 	Template       string
 	To             string // phone or email the message went to
 	State          DeliveryState
@@ -227,7 +218,7 @@ type DeliveryFilter struct {
 // Suppression blocks an address on a channel regardless of consent
 // (carrier opt-out, hard bounce, spam report).
 type Suppression struct {
-	Channel   string
+	Channel   vocab.Channel
 	Address   string
 	Reason    string
 	CreatedAt time.Time
@@ -274,7 +265,7 @@ type Store interface {
 	// ConsentLedger returns every entry for the client, oldest first.
 	ConsentLedger(ctx context.Context, clientID string) ([]ConsentEntry, error)
 	// HasConsent reports whether the newest entry for the triple is a grant.
-	HasConsent(ctx context.Context, clientID, channel, purpose string) (bool, error)
+	HasConsent(ctx context.Context, clientID string, channel vocab.Channel, purpose vocab.Purpose) (bool, error)
 
 	// ApplySessionBooked stores a new session at version 1. Booking a session
 	// that exists is ReasonDuplicate (same id) or ReasonNoChange.
@@ -312,8 +303,8 @@ type Store interface {
 	// Suppress adds or refreshes a suppression; idempotent.
 	Suppress(ctx context.Context, s Suppression) error
 	// Unsuppress removes one; removing a missing one is not an error.
-	Unsuppress(ctx context.Context, channel, address string) error
-	IsSuppressed(ctx context.Context, channel, address string) (bool, error)
+	Unsuppress(ctx context.Context, channel vocab.Channel, address string) error
+	IsSuppressed(ctx context.Context, channel vocab.Channel, address string) (bool, error)
 
 	AppendAudit(ctx context.Context, e AuditEntry) error
 	// ListAudit returns the newest entries first.
@@ -334,7 +325,7 @@ type Store interface {
 	// ClientsByAddress returns the clients whose phone (channel sms, exact
 	// E.164) or email (channel email, case-insensitive) is address, sorted
 	// by id. Several clients may share a family phone or email.
-	ClientsByAddress(ctx context.Context, channel, address string) ([]Client, error)
+	ClientsByAddress(ctx context.Context, channel vocab.Channel, address string) ([]Client, error)
 
 	// RecordInbound stores an inbound message unless one with its ID
 	// exists; created reports whether this call stored it. A replay

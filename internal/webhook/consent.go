@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // purposes are every purpose consent is given for: an opt-out revokes them
 // all on its channel.
-var purposes = []string{store.PurposeReminders, store.PurposeEncouragement, store.PurposeJournal, store.PurposeAnnouncements}
+var purposes = vocab.ConsentPurposes()
 
 // Source of consent entries and suppressions recorded here.
 const sourceTwilio21610 = "twilio:21610"
@@ -24,7 +25,7 @@ func consentEventID(cause, clientID string) string { return cause + ":" + client
 
 // revokeAll appends a revocation of every purpose on channel. Replays of
 // the same cause append nothing.
-func (h *Handler) revokeAll(ctx context.Context, clientID, channel, source, cause string, at time.Time) error {
+func (h *Handler) revokeAll(ctx context.Context, clientID string, channel vocab.Channel, source, cause string, at time.Time) error {
 	for _, p := range purposes {
 		_, err := h.cfg.Store.AppendConsent(ctx, store.EventRef{}, store.ConsentEntry{
 			ClientID: clientID, Channel: channel, Purpose: p, Action: store.ConsentRevoked,
@@ -56,9 +57,9 @@ func (h *Handler) regrant(ctx context.Context, clientID, source, cause string, a
 	if err != nil {
 		return fmt.Errorf("reading consent ledger: %w", err)
 	}
-	byPurpose := map[string][]store.ConsentEntry{}
+	byPurpose := map[vocab.Purpose][]store.ConsentEntry{}
 	for _, e := range ledger { // oldest first, in the order that decides the current state
-		if e.Channel == store.ChannelSMS {
+		if e.Channel == vocab.SMS {
 			byPurpose[e.Purpose] = append(byPurpose[e.Purpose], e)
 		}
 	}
@@ -75,7 +76,7 @@ func (h *Handler) regrant(ctx context.Context, clientID, source, cause string, a
 			continue
 		}
 		_, err := h.cfg.Store.AppendConsent(ctx, store.EventRef{}, store.ConsentEntry{
-			ClientID: clientID, Channel: store.ChannelSMS, Purpose: p, Action: store.ConsentGranted,
+			ClientID: clientID, Channel: vocab.SMS, Purpose: p, Action: store.ConsentGranted,
 			Source: source, WordingVersion: entries[i].WordingVersion,
 			EventID: consentEventID(cause, clientID), OccurredAt: at,
 		})
@@ -88,7 +89,7 @@ func (h *Handler) regrant(ctx context.Context, clientID, source, cause string, a
 
 // clientIDs returns the ids of the clients at address on channel, with
 // first (the client a delivery was for) in front when it is not empty.
-func (h *Handler) clientIDs(ctx context.Context, channel, address, first string) ([]string, error) {
+func (h *Handler) clientIDs(ctx context.Context, channel vocab.Channel, address, first string) ([]string, error) {
 	var ids []string
 	if first != "" {
 		ids = append(ids, first)

@@ -34,7 +34,7 @@
 // An inbound message is stored once (the MessageSid is its key) and
 // classified with [keyword.Classify]; see inbound.go for what each kind does.
 // Replies are never written as TwiML: they are queued as notifications with
-// purpose [consumers.PurposeReplies], so they go through the deliveries
+// purpose [vocab.Replies], so they go through the deliveries
 // ledger (at most once) like everything else. The inbound row is marked
 // processed only after every step succeeded; a retried webhook finds an
 // unprocessed row and finishes it, and every step is idempotent on its own

@@ -12,6 +12,7 @@ import (
 	"github.com/nudgehq/nudge/internal/fakeprovider"
 	"github.com/nudgehq/nudge/internal/store"
 	"github.com/nudgehq/nudge/internal/store/sqlite"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // The real SDK path end to end: messages sent with twilio-go and
@@ -57,9 +58,9 @@ func TestWithFakeProviders(t *testing.T) {
 	e.client("c-ana", anaPhone, "ana@example.org")
 	// The handler runs on the real clock here (the fakes sign with it), so
 	// the grants must precede it: the ledger orders entries by OccurredAt.
-	for _, ch := range []string{store.ChannelSMS, store.ChannelEmail} {
+	for _, ch := range []vocab.Channel{vocab.SMS, vocab.Email} {
 		_, err := st.AppendConsent(ctx, store.EventRef{}, store.ConsentEntry{
-			ClientID: "c-ana", Channel: ch, Purpose: store.PurposeReminders, Action: store.ConsentGranted,
+			ClientID: "c-ana", Channel: ch, Purpose: vocab.Reminders, Action: store.ConsentGranted,
 			Source: "intake_form", OccurredAt: time.Now().Add(-time.Hour),
 		})
 		if err != nil {
@@ -75,7 +76,7 @@ func TestWithFakeProviders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := e.delivery("reminder:S1:v1:48h:sms", "c-ana", store.ChannelSMS, anaPhone, store.DeliverySending, "")
+	d := e.delivery("reminder:S1:v1:48h:sms", "c-ana", vocab.SMS, anaPhone, store.DeliverySending, "")
 	rec, err := sms.Send(ctx, channel.Message{DeliveryID: d.ID, To: anaPhone, Text: "Hi Ana, see you Thursday. Reply C to confirm."})
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +95,7 @@ func TestWithFakeProviders(t *testing.T) {
 	if err := tw.Inbound(ctx, srv.URL+PathTwilioInbound, anaPhone, "+15005550006", "STOP"); err != nil {
 		t.Fatal(err)
 	}
-	if a := e.active("c-ana", store.ChannelSMS); len(a) != 0 || !e.suppressed(store.ChannelSMS, anaPhone) {
+	if a := e.active("c-ana", vocab.SMS); len(a) != 0 || !e.suppressed(vocab.SMS, anaPhone) {
 		t.Fatalf("after STOP: active %v", a)
 	}
 	// The fake, like Twilio's default opt-out handling, matched STOP
@@ -116,7 +117,7 @@ func TestWithFakeProviders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d2 := e.delivery("reminder:S1:v1:48h:email", "c-ana", store.ChannelEmail, "ana@example.org", store.DeliverySending, "")
+	d2 := e.delivery("reminder:S1:v1:48h:email", "c-ana", vocab.Email, "ana@example.org", store.DeliverySending, "")
 	rec, err = email.Send(ctx, channel.Message{DeliveryID: d2.ID, To: "ana@example.org", Subject: "See you Thursday", Text: "Hi Ana"})
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +131,7 @@ func TestWithFakeProviders(t *testing.T) {
 	if got := e.getDelivery(d2.ID).State; got != store.DeliveryDelivered {
 		t.Fatalf("email delivery %s", got)
 	}
-	if a := e.active("c-ana", store.ChannelEmail); len(a) != 0 || !e.suppressed(store.ChannelEmail, "ana@example.org") {
+	if a := e.active("c-ana", vocab.Email); len(a) != 0 || !e.suppressed(vocab.Email, "ana@example.org") {
 		t.Fatalf("after the spam report: active %v", a)
 	}
 	calls := sg.Webhooks()

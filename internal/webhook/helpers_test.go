@@ -27,6 +27,7 @@ import (
 	"github.com/nudgehq/nudge/consumers"
 	"github.com/nudgehq/nudge/internal/store"
 	"github.com/nudgehq/nudge/internal/store/sqlite"
+	"github.com/nudgehq/nudge/internal/vocab"
 	"github.com/nudgehq/nudge/publishers"
 )
 
@@ -291,7 +292,7 @@ func (e *env) client(id, phone, email string) {
 	}
 }
 
-func (e *env) grant(clientID, channel string, purposes ...string) {
+func (e *env) grant(clientID string, channel vocab.Channel, purposes ...vocab.Purpose) {
 	e.t.Helper()
 	for _, p := range purposes {
 		_, err := e.store.AppendConsent(e.t.Context(), store.EventRef{}, store.ConsentEntry{
@@ -313,10 +314,10 @@ func (e *env) book(sessionID, clientID string, starts time.Time) {
 	}
 }
 
-func (e *env) delivery(key, clientID, channel, to string, state store.DeliveryState, providerID string) store.Delivery {
+func (e *env) delivery(key, clientID string, channel vocab.Channel, to string, state store.DeliveryState, providerID string) store.Delivery {
 	e.t.Helper()
 	d, _, err := e.store.CreateDelivery(e.t.Context(), store.Delivery{
-		IdempotencyKey: key, ClientID: clientID, Channel: channel, Purpose: store.PurposeReminders,
+		IdempotencyKey: key, ClientID: clientID, Channel: channel, Purpose: vocab.Reminders,
 		Template: "reminder", To: to, State: state, ProviderID: providerID,
 	})
 	if err != nil {
@@ -335,7 +336,7 @@ func (e *env) getDelivery(id string) store.Delivery {
 }
 
 // active lists the purposes with active consent on channel.
-func (e *env) active(clientID, channel string) []string {
+func (e *env) active(clientID string, channel vocab.Channel) []string {
 	e.t.Helper()
 	states, err := e.store.Consents(e.t.Context(), clientID)
 	if err != nil {
@@ -344,7 +345,7 @@ func (e *env) active(clientID, channel string) []string {
 	var out []string
 	for _, s := range states {
 		if s.Channel == channel && s.Active {
-			out = append(out, s.Purpose)
+			out = append(out, string(s.Purpose))
 		}
 	}
 	return out
@@ -359,7 +360,7 @@ func (e *env) ledgerLen(clientID string) int {
 	return len(l)
 }
 
-func (e *env) suppressed(channel, addr string) bool {
+func (e *env) suppressed(channel vocab.Channel, addr string) bool {
 	e.t.Helper()
 	ok, err := e.store.IsSuppressed(e.t.Context(), channel, addr)
 	if err != nil {
@@ -419,7 +420,7 @@ func (e *env) snapshot() snapshot {
 	return snapshot{
 		deliveries: len(ds), inbound: len(in), ledger: e.ledgerLen("c-ana"), audit: len(audit),
 		notes: len(e.disp.notifications()), events: len(e.disp.emitted()),
-		suppressedPhone: e.suppressed(store.ChannelSMS, anaPhone), suppressedEmail: e.suppressed(store.ChannelEmail, "ana@example.org"),
+		suppressedPhone: e.suppressed(vocab.SMS, anaPhone), suppressedEmail: e.suppressed(vocab.Email, "ana@example.org"),
 		states: strings.Join(states, ","),
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/nudgehq/nudge/internal/keyword"
 	"github.com/nudgehq/nudge/internal/logmask"
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 	"github.com/nudgehq/nudge/publishers"
 	"github.com/nudgehq/nudge/templates"
 )
@@ -151,7 +152,7 @@ func (h *Handler) handleInbound(ctx context.Context, msg inboundSMS) error {
 	}
 	if stored.ID == "" {
 		created, err := h.cfg.Store.RecordInbound(ctx, store.InboundMessage{
-			ID: msg.Sid, Channel: store.ChannelSMS, From: msg.From, To: msg.To, Body: msg.Body,
+			ID: msg.Sid, Channel: vocab.SMS, From: msg.From, To: msg.To, Body: msg.Body,
 			Kind: p.res.Kind.String(), ClientID: p.firstClientID(), ReceivedAt: p.now, NeedsStaff: p.needsStaff,
 		})
 		if err != nil {
@@ -187,10 +188,10 @@ func (h *Handler) handleInbound(ctx context.Context, msg inboundSMS) error {
 func (h *Handler) plan(ctx context.Context, msg inboundSMS, now time.Time) (*inboundPlan, error) {
 	p := &inboundPlan{msg: msg, res: keyword.Classify(msg.Body), now: now}
 	var err error
-	if p.clients, err = h.cfg.Store.ClientsByAddress(ctx, store.ChannelSMS, msg.From); err != nil {
+	if p.clients, err = h.cfg.Store.ClientsByAddress(ctx, vocab.SMS, msg.From); err != nil {
 		return nil, err
 	}
-	if p.suppressed, err = h.cfg.Store.IsSuppressed(ctx, store.ChannelSMS, msg.From); err != nil {
+	if p.suppressed, err = h.cfg.Store.IsSuppressed(ctx, vocab.SMS, msg.From); err != nil {
 		return nil, err
 	}
 	if p.optedOut, err = h.allRevoked(ctx, p); err != nil {
@@ -225,7 +226,7 @@ func (h *Handler) allRevoked(ctx context.Context, p *inboundPlan) (bool, error) 
 		}
 		revoked := 0
 		for _, s := range states {
-			if s.Channel == store.ChannelSMS && !s.Active {
+			if s.Channel == vocab.SMS && !s.Active {
 				revoked++
 			}
 		}
@@ -306,7 +307,7 @@ func (h *Handler) reply(ctx context.Context, p *inboundPlan, key, kind, clientID
 		return nil // exactly one reply: Twilio's
 	}
 	n := consumers.Notification{
-		Key: key, ClientID: clientID, Channel: store.ChannelSMS, Purpose: consumers.PurposeReplies,
+		Key: key, ClientID: clientID, Channel: vocab.SMS, Purpose: vocab.Replies,
 		Kind: kind, To: p.msg.From, Urgent: true,
 	}
 	if session != nil {
@@ -332,7 +333,7 @@ func (h *Handler) crisisAlert(ctx context.Context, p *inboundPlan) error {
 	for _, id := range ids {
 		err := h.emit(ctx, crisisEventID(p.msg.Sid, id), inboxPath(p.msg.Sid), publishers.TypeSafetyCrisisReply,
 			publishers.SafetyCrisisReply{
-				ClientID: id, Channel: store.ChannelSMS, InboundMessageID: p.msg.Sid,
+				ClientID: id, Channel: vocab.SMS, InboundMessageID: p.msg.Sid,
 				ReceivedAt: p.now, AutoReplySent: true,
 			})
 		if err != nil {
@@ -364,17 +365,17 @@ func (h *Handler) optOut(ctx context.Context, p *inboundPlan, kw, replyKey strin
 	}
 	source := "sms:" + kw
 	for _, c := range p.clients {
-		if err := h.revokeAll(ctx, c.ID, store.ChannelSMS, source, p.msg.Sid, p.now); err != nil {
+		if err := h.revokeAll(ctx, c.ID, vocab.SMS, source, p.msg.Sid, p.now); err != nil {
 			return err
 		}
 		err := h.emit(ctx, optOutEventID(p.msg.Sid, c.ID), "", publishers.TypeClientOptedOut, publishers.ClientOptedOut{
-			ClientID: c.ID, Channel: store.ChannelSMS, Source: "sms_keyword", Keyword: kw, OccurredAt: p.now,
+			ClientID: c.ID, Channel: vocab.SMS, Source: "sms_keyword", Keyword: kw, OccurredAt: p.now,
 		})
 		if err != nil {
 			return err
 		}
 	}
-	if err := h.cfg.Store.Suppress(ctx, store.Suppression{Channel: store.ChannelSMS, Address: p.msg.From, Reason: source}); err != nil {
+	if err := h.cfg.Store.Suppress(ctx, store.Suppression{Channel: vocab.SMS, Address: p.msg.From, Reason: source}); err != nil {
 		return fmt.Errorf("suppressing after %s: %w", source, err)
 	}
 	return nil
@@ -384,7 +385,7 @@ func (h *Handler) optOut(ctx context.Context, p *inboundPlan, kw, replyKey strin
 // STOP revoked, and then queues the welcome back: in that order, because
 // the deliverer skips replies to a number that is still opted out.
 func (h *Handler) optIn(ctx context.Context, p *inboundPlan) error {
-	if err := h.cfg.Store.Unsuppress(ctx, store.ChannelSMS, p.msg.From); err != nil {
+	if err := h.cfg.Store.Unsuppress(ctx, vocab.SMS, p.msg.From); err != nil {
 		return fmt.Errorf("lifting sms suppression: %w", err)
 	}
 	source := "sms:" + p.res.Keyword
@@ -405,7 +406,7 @@ func (h *Handler) confirm(ctx context.Context, p *inboundPlan) error {
 		return nil
 	}
 	err := h.emit(ctx, confirmedEventID(p.msg.Sid), "", publishers.TypeSessionConfirmed, publishers.SessionConfirmed{
-		SessionID: p.session.ID, ClientID: p.session.ClientID, Channel: store.ChannelSMS, ConfirmedAt: p.now,
+		SessionID: p.session.ID, ClientID: p.session.ClientID, Channel: vocab.SMS, ConfirmedAt: p.now,
 	})
 	if err != nil || p.optedOut {
 		return err
@@ -421,7 +422,7 @@ func (h *Handler) reschedule(ctx context.Context, p *inboundPlan) error {
 	}
 	err := h.emit(ctx, rescheduleEventID(p.msg.Sid), "", publishers.TypeSessionRescheduleRequested,
 		publishers.SessionRescheduleRequested{
-			SessionID: p.session.ID, ClientID: p.session.ClientID, Channel: store.ChannelSMS, RequestedAt: p.now,
+			SessionID: p.session.ID, ClientID: p.session.ClientID, Channel: vocab.SMS, RequestedAt: p.now,
 		})
 	if err != nil || p.optedOut {
 		return err

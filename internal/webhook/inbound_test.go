@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nudgehq/nudge/consumers"
 	"github.com/nudgehq/nudge/internal/keyword"
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 	"github.com/nudgehq/nudge/publishers"
 )
 
@@ -20,8 +20,8 @@ import (
 func anaWithReminders(t *testing.T) *env {
 	e := newEnv(t)
 	e.client("c-ana", anaPhone, "ana@example.org")
-	e.grant("c-ana", store.ChannelSMS, store.PurposeReminders, store.PurposeEncouragement)
-	e.grant("c-ana", store.ChannelEmail, store.PurposeReminders)
+	e.grant("c-ana", vocab.SMS, vocab.Reminders, vocab.Encouragement)
+	e.grant("c-ana", vocab.Email, vocab.Reminders)
 	e.book("S1", "c-ana", testNow.Add(26*time.Hour))
 	return e
 }
@@ -71,20 +71,20 @@ func TestInboundKeywordTable(t *testing.T) {
 				t.Fatalf("replies %v, want %v", got, c.replies)
 			}
 			for _, n := range e.disp.notifications() {
-				if n.Key != "reply:SM1" || n.Purpose != consumers.PurposeReplies || n.Channel != store.ChannelSMS || n.To != anaPhone || !n.Urgent || n.ClientID != "c-ana" {
+				if n.Key != "reply:SM1" || n.Purpose != vocab.Replies || n.Channel != vocab.SMS || n.To != anaPhone || !n.Urgent || n.ClientID != "c-ana" {
 					t.Fatalf("reply %+v", n)
 				}
 			}
 			if got := e.eventTypes(); !slices.Equal(got, c.events) {
 				t.Fatalf("events %v, want %v", got, c.events)
 			}
-			if got := e.active("c-ana", store.ChannelSMS); !slices.Equal(got, c.smsActive) {
+			if got := e.active("c-ana", vocab.SMS); !slices.Equal(got, c.smsActive) {
 				t.Fatalf("sms consent %v, want %v", got, c.smsActive)
 			}
-			if got := e.active("c-ana", store.ChannelEmail); !slices.Equal(got, []string{"reminders"}) {
+			if got := e.active("c-ana", vocab.Email); !slices.Equal(got, []string{"reminders"}) {
 				t.Fatalf("email consent %v: an SMS keyword touched email", got)
 			}
-			if got := e.suppressed(store.ChannelSMS, anaPhone); got != c.suppressed {
+			if got := e.suppressed(vocab.SMS, anaPhone); got != c.suppressed {
 				t.Fatalf("suppressed %v, want %v", got, c.suppressed)
 			}
 			m := e.inbound("SM1")
@@ -109,10 +109,10 @@ func TestInboundStopLedger(t *testing.T) {
 	var revoked []string
 	for _, l := range ledger {
 		if l.Action == store.ConsentRevoked {
-			if l.Source != "sms:"+kw || l.EventID != "SM1:c-ana" || l.Channel != store.ChannelSMS {
+			if l.Source != "sms:"+kw || l.EventID != "SM1:c-ana" || l.Channel != vocab.SMS {
 				t.Fatalf("revocation %+v", l)
 			}
-			revoked = append(revoked, l.Purpose)
+			revoked = append(revoked, string(l.Purpose))
 		}
 	}
 	slices.Sort(revoked)
@@ -156,7 +156,7 @@ func TestInboundStartResubscribes(t *testing.T) {
 	e := anaWithReminders(t)
 	// Staff revoked encouragement before the STOP: START must not bring it back.
 	_, err := e.store.AppendConsent(t.Context(), store.EventRef{}, store.ConsentEntry{
-		ClientID: "c-ana", Channel: store.ChannelSMS, Purpose: store.PurposeEncouragement,
+		ClientID: "c-ana", Channel: vocab.SMS, Purpose: vocab.Encouragement,
 		Action: store.ConsentRevoked, Source: "staff:alice", OccurredAt: testNow.Add(-time.Hour),
 	})
 	if err != nil {
@@ -164,18 +164,18 @@ func TestInboundStartResubscribes(t *testing.T) {
 	}
 	e.text("SM1", anaPhone, "STOP")
 	// A reminder already in flight failed with 21610 after the STOP.
-	d := e.delivery("k1", "c-ana", store.ChannelSMS, anaPhone, store.DeliverySending, "")
+	d := e.delivery("k1", "c-ana", vocab.SMS, anaPhone, store.DeliverySending, "")
 	e.status(d.ID, "SM0", "failed", "21610")
-	if a := e.active("c-ana", store.ChannelSMS); len(a) != 0 {
+	if a := e.active("c-ana", vocab.SMS); len(a) != 0 {
 		t.Fatalf("active after STOP: %v", a)
 	}
 
 	e.text("SM2", anaPhone, "Start")
 	e.text("SM2", anaPhone, "Start")
-	if got := e.active("c-ana", store.ChannelSMS); !slices.Equal(got, []string{"reminders"}) {
+	if got := e.active("c-ana", vocab.SMS); !slices.Equal(got, []string{"reminders"}) {
 		t.Fatalf("after START: %v, want only reminders (journal and announcements were never granted, encouragement was revoked by staff)", got)
 	}
-	if e.suppressed(store.ChannelSMS, anaPhone) {
+	if e.suppressed(vocab.SMS, anaPhone) {
 		t.Fatal("still suppressed after START")
 	}
 	if got := e.replies(); !slices.Equal(got, []string{"opted_out", "resubscribed"}) {
@@ -195,7 +195,7 @@ func TestInboundStartResubscribes(t *testing.T) {
 	if got := e.inbound("SM4").Kind; got != "opt_in" {
 		t.Fatalf("YES after STOP: kind %s", got)
 	}
-	if got := e.active("c-ana", store.ChannelSMS); !slices.Equal(got, []string{"reminders"}) {
+	if got := e.active("c-ana", vocab.SMS); !slices.Equal(got, []string{"reminders"}) {
 		t.Fatalf("after YES: %v", got)
 	}
 }
@@ -211,7 +211,7 @@ func TestInboundStrangerStopAndStart(t *testing.T) {
 	if len(notes) != 1 || notes[0].Kind != "opted_out" || notes[0].ClientID != "" || notes[0].To != stranger {
 		t.Fatalf("replies %+v", notes)
 	}
-	if !e.suppressed(store.ChannelSMS, stranger) {
+	if !e.suppressed(vocab.SMS, stranger) {
 		t.Fatal("stranger's number not suppressed")
 	}
 	if evs := e.disp.emitted(); len(evs) != 0 {
@@ -222,7 +222,7 @@ func TestInboundStrangerStopAndStart(t *testing.T) {
 		t.Fatalf("a second STOP was confirmed again: %v", got)
 	}
 	e.text("SM3", stranger, "UNSTOP")
-	if e.suppressed(store.ChannelSMS, stranger) {
+	if e.suppressed(vocab.SMS, stranger) {
 		t.Fatal("still suppressed after UNSTOP")
 	}
 	if got := e.replies(); !slices.Equal(got, []string{"opted_out", "resubscribed"}) {
@@ -292,7 +292,7 @@ func TestInboundCrisisAndStop(t *testing.T) {
 	if want := []string{"crisis@reply:SM1", "opted_out@reply:SM1:opted_out"}; !slices.Equal(got, want) {
 		t.Fatalf("replies %v, want %v", got, want)
 	}
-	if a := e.active("c-ana", store.ChannelSMS); len(a) != 0 {
+	if a := e.active("c-ana", vocab.SMS); len(a) != 0 {
 		t.Fatalf("sms consent after crisis+STOP: %v", a)
 	}
 	if got := e.eventTypes(); !slices.Equal(got, []string{publishers.TypeSafetyCrisisReply, publishers.TypeClientOptedOut}) {
@@ -344,7 +344,7 @@ func TestInboundConfirm(t *testing.T) {
 func TestInboundConfirmWithoutSession(t *testing.T) {
 	e := newEnv(t)
 	e.client("c-ana", anaPhone, "")
-	e.grant("c-ana", store.ChannelSMS, store.PurposeReminders)
+	e.grant("c-ana", vocab.SMS, vocab.Reminders)
 	e.text("SM1", anaPhone, "C")
 	if n := len(e.disp.notifications()); n != 0 {
 		t.Fatalf("%d replies", n)
@@ -362,8 +362,8 @@ func TestInboundFamilyPhone(t *testing.T) {
 	e := newEnv(t)
 	e.client("c-ana", anaPhone, "")
 	e.client("c-ben", anaPhone, "")
-	e.grant("c-ana", store.ChannelSMS, store.PurposeReminders)
-	e.grant("c-ben", store.ChannelSMS, store.PurposeReminders, store.PurposeJournal)
+	e.grant("c-ana", vocab.SMS, vocab.Reminders)
+	e.grant("c-ben", vocab.SMS, vocab.Reminders, vocab.Journal)
 	e.book("S-ben", "c-ben", testNow.Add(3*time.Hour))
 	e.book("S-ana", "c-ana", testNow.Add(30*time.Hour))
 
@@ -375,7 +375,7 @@ func TestInboundFamilyPhone(t *testing.T) {
 
 	e.text("SM2", anaPhone, "STOP")
 	for _, id := range []string{"c-ana", "c-ben"} {
-		if a := e.active(id, store.ChannelSMS); len(a) != 0 {
+		if a := e.active(id, vocab.SMS); len(a) != 0 {
 			t.Fatalf("%s still has %v", id, a)
 		}
 	}
@@ -386,10 +386,10 @@ func TestInboundFamilyPhone(t *testing.T) {
 		t.Fatalf("replies %v", got)
 	}
 	e.text("SM3", anaPhone, "START")
-	if a := e.active("c-ben", store.ChannelSMS); !slices.Equal(a, []string{"journal", "reminders"}) {
+	if a := e.active("c-ben", vocab.SMS); !slices.Equal(a, []string{"journal", "reminders"}) {
 		t.Fatalf("c-ben after START: %v", a)
 	}
-	if a := e.active("c-ana", store.ChannelSMS); !slices.Equal(a, []string{"reminders"}) {
+	if a := e.active("c-ana", vocab.SMS); !slices.Equal(a, []string{"reminders"}) {
 		t.Fatalf("c-ana after START: %v", a)
 	}
 }
@@ -447,7 +447,7 @@ func TestInboundRetryFinishesAPartialAttempt(t *testing.T) {
 		if len(keys) != 1 {
 			t.Fatalf("case %d: opted_out confirmation keys %v, want 1", i, keys)
 		}
-		if !e.suppressed(store.ChannelSMS, from) {
+		if !e.suppressed(vocab.SMS, from) {
 			t.Fatalf("case %d: not suppressed", i)
 		}
 		if n := len(distinctIDs(e.disp.emittedOf(publishers.TypeClientOptedOut))); n != i+1 {
@@ -497,7 +497,7 @@ func TestInboundWithoutMessageSid(t *testing.T) {
 	if w := e.postTwilio(PathTwilioInbound, form); w.Code != http.StatusBadRequest {
 		t.Fatalf("status %d", w.Code)
 	}
-	if e.suppressed(store.ChannelSMS, anaPhone) {
+	if e.suppressed(vocab.SMS, anaPhone) {
 		t.Fatal("a message without a sid was acted on")
 	}
 }
@@ -557,7 +557,7 @@ func TestInboundTwilioOptOutHandling(t *testing.T) {
 			if got := e.replies(); !slices.Equal(got, c.replies) {
 				t.Fatalf("replies %v, want %v", got, c.replies)
 			}
-			if c.body == "STOP" && len(e.active("c-ana", store.ChannelSMS)) != 0 {
+			if c.body == "STOP" && len(e.active("c-ana", vocab.SMS)) != 0 {
 				t.Fatal("STOP handled by Twilio did not revoke consent in nudge")
 			}
 		})

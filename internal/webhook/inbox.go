@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // InboxHandler serves the staff inbox: the inbound messages nudge could
@@ -30,19 +31,19 @@ func (h *Handler) InboxHandler() http.Handler {
 }
 
 type inboxView struct {
-	ID          string     `json:"id"`
-	Channel     string     `json:"channel"`
-	From        string     `json:"from"`
-	To          string     `json:"to,omitempty"`
-	Body        string     `json:"body"`
-	Kind        string     `json:"kind"`
-	ClientID    string     `json:"client_id,omitempty"`
-	ReceivedAt  time.Time  `json:"received_at"`
-	ProcessedAt *time.Time `json:"processed_at,omitempty"`
-	NeedsStaff  bool       `json:"needs_staff"`
-	Handled     bool       `json:"handled"`
-	HandledBy   string     `json:"handled_by,omitempty"`
-	HandledAt   *time.Time `json:"handled_at,omitempty"`
+	ID          string        `json:"id"`
+	Channel     vocab.Channel `json:"channel"`
+	From        string        `json:"from"`
+	To          string        `json:"to,omitempty"`
+	Body        string        `json:"body"`
+	Kind        string        `json:"kind"`
+	ClientID    string        `json:"client_id,omitempty"`
+	ReceivedAt  time.Time     `json:"received_at"`
+	ProcessedAt *time.Time    `json:"processed_at,omitempty"`
+	NeedsStaff  bool          `json:"needs_staff"`
+	Handled     bool          `json:"handled"`
+	HandledBy   string        `json:"handled_by,omitempty"`
+	HandledAt   *time.Time    `json:"handled_at,omitempty"`
 }
 
 func viewInbound(m store.InboundMessage) inboxView {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nudgehq/nudge/internal/logmask"
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 	"github.com/nudgehq/nudge/publishers"
 )
 
@@ -206,7 +207,7 @@ func (h *Handler) sendGridEffects(ctx context.Context, e sendGridEvent) (string,
 		if addr == "" {
 			addr = d.To
 		}
-		if err := h.cfg.Store.Suppress(ctx, store.Suppression{Channel: store.ChannelEmail, Address: addr, Reason: "sendgrid:bounce"}); err != nil {
+		if err := h.cfg.Store.Suppress(ctx, store.Suppression{Channel: vocab.Email, Address: addr, Reason: "sendgrid:bounce"}); err != nil {
 			return "", err
 		}
 	}
@@ -224,7 +225,7 @@ func (h *Handler) emailOptOut(ctx context.Context, e sendGridEvent, d store.Deli
 	if addr == "" {
 		addr = d.To
 	}
-	ids, err := h.clientIDs(ctx, store.ChannelEmail, addr, d.ClientID)
+	ids, err := h.clientIDs(ctx, vocab.Email, addr, d.ClientID)
 	if err != nil {
 		return err
 	}
@@ -235,17 +236,17 @@ func (h *Handler) emailOptOut(ctx context.Context, e sendGridEvent, d store.Deli
 		cause = "sendgrid:" + e.MessageID + ":" + e.Event
 	}
 	for _, id := range ids {
-		if err := h.revokeAll(ctx, id, store.ChannelEmail, source, cause, now); err != nil {
+		if err := h.revokeAll(ctx, id, vocab.Email, source, cause, now); err != nil {
 			return err
 		}
 		err := h.emit(ctx, optOutEventID(cause, id), "", publishers.TypeClientOptedOut, publishers.ClientOptedOut{
-			ClientID: id, Channel: store.ChannelEmail, Source: "sendgrid_" + e.Event, OccurredAt: now,
+			ClientID: id, Channel: vocab.Email, Source: "sendgrid_" + e.Event, OccurredAt: now,
 		})
 		if err != nil {
 			return err
 		}
 	}
-	if err := h.cfg.Store.Suppress(ctx, store.Suppression{Channel: store.ChannelEmail, Address: addr, Reason: source}); err != nil {
+	if err := h.cfg.Store.Suppress(ctx, store.Suppression{Channel: vocab.Email, Address: addr, Reason: source}); err != nil {
 		return err
 	}
 	h.log.Info("email opt-out reported by sendgrid", "event", e.Event, "email", logmask.String(addr), "clients", len(ids))

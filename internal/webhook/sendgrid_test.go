@@ -15,6 +15,7 @@ import (
 	"github.com/sendgrid/sendgrid-go/helpers/eventwebhook"
 
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 	"github.com/nudgehq/nudge/publishers"
 )
 
@@ -37,9 +38,9 @@ func batch(events ...string) string { return "[" + strings.Join(events, ",") + "
 func anaByEmail(t *testing.T) (*env, store.Delivery) {
 	e := newEnv(t)
 	e.client("c-ana", anaPhone, "ana@example.org")
-	e.grant("c-ana", store.ChannelEmail, store.PurposeReminders, store.PurposeAnnouncements)
-	e.grant("c-ana", store.ChannelSMS, store.PurposeReminders)
-	d := e.delivery("reminder:S1:v1:48h:email", "c-ana", store.ChannelEmail, "ana@example.org", store.DeliverySent, "msgid1")
+	e.grant("c-ana", vocab.Email, vocab.Reminders, vocab.Announcements)
+	e.grant("c-ana", vocab.SMS, vocab.Reminders)
+	d := e.delivery("reminder:S1:v1:48h:email", "c-ana", vocab.Email, "ana@example.org", store.DeliverySent, "msgid1")
 	return e, d
 }
 
@@ -86,10 +87,10 @@ func TestSendGridEventsMoveTheLedger(t *testing.T) {
 			if got.State != c.want || got.Reason != c.reason {
 				t.Fatalf("delivery %s %q, want %s %q", got.State, got.Reason, c.want, c.reason)
 			}
-			if s := e.suppressed(store.ChannelEmail, "ana@example.org"); s != c.suppressed {
+			if s := e.suppressed(vocab.Email, "ana@example.org"); s != c.suppressed {
 				t.Fatalf("suppressed %v, want %v", s, c.suppressed)
 			}
-			if a := e.active("c-ana", store.ChannelEmail); len(a) != 2 {
+			if a := e.active("c-ana", vocab.Email); len(a) != 2 {
 				t.Fatalf("email consent %v: delivery events must not touch consent", a)
 			}
 		})
@@ -113,13 +114,13 @@ func TestSendGridOptOutEvents(t *testing.T) {
 		t.Run(event, func(t *testing.T) {
 			e, d := anaByEmail(t)
 			e.postSendGrid(batch(sgEvent("delivered", "ev0", "msgid1.f", d.ID), sgEvent(event, "ev1", "msgid1.f", d.ID)))
-			if a := e.active("c-ana", store.ChannelEmail); len(a) != 0 {
+			if a := e.active("c-ana", vocab.Email); len(a) != 0 {
 				t.Fatalf("email consent %v", a)
 			}
-			if a := e.active("c-ana", store.ChannelSMS); !slices.Equal(a, []string{"reminders"}) {
+			if a := e.active("c-ana", vocab.SMS); !slices.Equal(a, []string{"reminders"}) {
 				t.Fatalf("sms consent %v", a)
 			}
-			if !e.suppressed(store.ChannelEmail, "ana@example.org") {
+			if !e.suppressed(vocab.Email, "ana@example.org") {
 				t.Fatal("address not suppressed")
 			}
 			if got := e.getDelivery(d.ID).State; got != store.DeliveryDelivered {
@@ -211,7 +212,7 @@ func TestSendGridSignatureRefused(t *testing.T) {
 	if w := e.serve(r); w.Code != http.StatusOK {
 		t.Fatalf("genuine request: %d %s", w.Code, w.Body)
 	}
-	if !e.suppressed(store.ChannelEmail, "ana@example.org") {
+	if !e.suppressed(vocab.Email, "ana@example.org") {
 		t.Fatal("genuine bounce not applied")
 	}
 }
@@ -240,7 +241,7 @@ func TestSendGridUnknownDelivery(t *testing.T) {
 	if w := e.postSendGrid(batch(sgEvent("bounce", "ev1", "nobody.f", "dlv_nobody"))); w.Code != http.StatusOK {
 		t.Fatalf("status %d", w.Code)
 	}
-	if !e.suppressed(store.ChannelEmail, "ana@example.org") {
+	if !e.suppressed(vocab.Email, "ana@example.org") {
 		t.Fatal("bounced address not suppressed")
 	}
 	if strings.Contains(e.logs.String(), "Ana@Example.org") {
@@ -270,7 +271,7 @@ func TestSendGridRetryAfterFailure(t *testing.T) {
 	if n := len(e.disp.emittedOf(publishers.TypeClientOptedOut)); n != 1 {
 		t.Fatalf("opted-out events %d", n)
 	}
-	if !e.suppressed(store.ChannelEmail, "ana@example.org") || len(e.active("c-ana", store.ChannelEmail)) != 0 {
+	if !e.suppressed(vocab.Email, "ana@example.org") || len(e.active("c-ana", vocab.Email)) != 0 {
 		t.Fatal("the retry did not finish the opt-out")
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nudgehq/nudge/internal/logmask"
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 	"github.com/nudgehq/nudge/publishers"
 )
 
@@ -201,18 +202,18 @@ func (h *Handler) moveDelivery(ctx context.Context, d store.Delivery, u store.De
 // for every purpose for every client at that number, and the number is
 // suppressed.
 func (h *Handler) carrierOptOut(ctx context.Context, clientID, to, messageSid string) error {
-	ids, err := h.clientIDs(ctx, store.ChannelSMS, to, clientID)
+	ids, err := h.clientIDs(ctx, vocab.SMS, to, clientID)
 	if err != nil {
 		return err
 	}
 	now := h.now()
 	cause := "twilio-21610:" + messageSid
 	for _, id := range ids {
-		if err := h.revokeAll(ctx, id, store.ChannelSMS, sourceTwilio21610, cause, now); err != nil {
+		if err := h.revokeAll(ctx, id, vocab.SMS, sourceTwilio21610, cause, now); err != nil {
 			return err
 		}
 		err := h.emit(ctx, optOutEventID(cause, id), "", publishers.TypeClientOptedOut, publishers.ClientOptedOut{
-			ClientID: id, Channel: store.ChannelSMS, Source: "twilio_21610", OccurredAt: now,
+			ClientID: id, Channel: vocab.SMS, Source: "twilio_21610", OccurredAt: now,
 		})
 		if err != nil {
 			return err
@@ -222,7 +223,7 @@ func (h *Handler) carrierOptOut(ctx context.Context, clientID, to, messageSid st
 		h.log.Warn("twilio 21610 without a number to suppress", "message_sid", messageSid)
 		return nil
 	}
-	if err := h.cfg.Store.Suppress(ctx, store.Suppression{Channel: store.ChannelSMS, Address: to, Reason: sourceTwilio21610}); err != nil {
+	if err := h.cfg.Store.Suppress(ctx, store.Suppression{Channel: vocab.SMS, Address: to, Reason: sourceTwilio21610}); err != nil {
 		return fmt.Errorf("suppressing after 21610: %w", err)
 	}
 	h.log.Info("sms opt-out reported by twilio (21610)", "to", logmask.String(to), "clients", len(ids))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nudgehq/nudge/internal/fakeprovider"
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 	"github.com/nudgehq/nudge/publishers"
 )
 
@@ -34,7 +35,7 @@ func TestTwilioSignatureMatchesSDKAndFake(t *testing.T) {
 func TestTwilioStatusMovesTheLedgerForward(t *testing.T) {
 	e := newEnv(t)
 	e.client("c-ana", anaPhone, "")
-	d := e.delivery("reminder:S1:v1:48h:sms", "c-ana", store.ChannelSMS, anaPhone, store.DeliverySending, "")
+	d := e.delivery("reminder:S1:v1:48h:sms", "c-ana", vocab.SMS, anaPhone, store.DeliverySending, "")
 
 	for _, step := range []struct {
 		status string
@@ -78,7 +79,7 @@ func TestTwilioStatusMovesTheLedgerForward(t *testing.T) {
 func TestTwilioStatusReplayNeverMovesBackwards(t *testing.T) {
 	e := newEnv(t)
 	e.client("c-ana", anaPhone, "")
-	d := e.delivery("k1", "c-ana", store.ChannelSMS, anaPhone, store.DeliverySent, "SM1")
+	d := e.delivery("k1", "c-ana", vocab.SMS, anaPhone, store.DeliverySent, "SM1")
 	e.status(d.ID, "SM1", "delivered", "")
 	e.status(d.ID, "SM1", "delivered", "")
 	e.status(d.ID, "SM1", "sent", "")
@@ -96,7 +97,7 @@ func TestTwilioStatusReplayNeverMovesBackwards(t *testing.T) {
 func TestTwilioStatusByMessageSid(t *testing.T) {
 	e := newEnv(t)
 	e.client("c-ana", anaPhone, "")
-	d := e.delivery("k1", "c-ana", store.ChannelSMS, anaPhone, store.DeliverySent, "SM77")
+	d := e.delivery("k1", "c-ana", vocab.SMS, anaPhone, store.DeliverySent, "SM77")
 	e.status("", "SM77", "failed", "30008")
 	got := e.getDelivery(d.ID)
 	if got.State != store.DeliveryFailed || got.Reason != "twilio:30008" {
@@ -107,7 +108,7 @@ func TestTwilioStatusByMessageSid(t *testing.T) {
 func TestTwilioStatusUndeliveredReason(t *testing.T) {
 	e := newEnv(t)
 	e.client("c-ana", anaPhone, "")
-	d := e.delivery("k1", "c-ana", store.ChannelSMS, anaPhone, store.DeliverySent, "SM1")
+	d := e.delivery("k1", "c-ana", vocab.SMS, anaPhone, store.DeliverySent, "SM1")
 	e.status(d.ID, "SM1", "undelivered", "30003")
 	if got := e.getDelivery(d.ID); got.State != store.DeliveryUndelivered || got.Reason != "twilio:30003" {
 		t.Fatalf("delivery %s %q", got.State, got.Reason)
@@ -135,21 +136,21 @@ func TestTwilioStatusUnknownDelivery(t *testing.T) {
 func TestTwilioStatus21610RevokesAndSuppresses(t *testing.T) {
 	e := newEnv(t)
 	e.client("c-ana", anaPhone, "")
-	e.grant("c-ana", store.ChannelSMS, store.PurposeReminders, store.PurposeEncouragement)
-	e.grant("c-ana", store.ChannelEmail, store.PurposeReminders)
-	d := e.delivery("k1", "c-ana", store.ChannelSMS, anaPhone, store.DeliverySending, "")
+	e.grant("c-ana", vocab.SMS, vocab.Reminders, vocab.Encouragement)
+	e.grant("c-ana", vocab.Email, vocab.Reminders)
+	d := e.delivery("k1", "c-ana", vocab.SMS, anaPhone, store.DeliverySending, "")
 
 	e.status(d.ID, "SM1", "failed", "21610")
 	if got := e.getDelivery(d.ID); got.State != store.DeliveryFailed || got.Reason != "twilio:21610" {
 		t.Fatalf("delivery %s %q", got.State, got.Reason)
 	}
-	if a := e.active("c-ana", store.ChannelSMS); len(a) != 0 {
+	if a := e.active("c-ana", vocab.SMS); len(a) != 0 {
 		t.Fatalf("sms consent still active for %v", a)
 	}
-	if a := e.active("c-ana", store.ChannelEmail); !slices.Equal(a, []string{store.PurposeReminders}) {
+	if a := e.active("c-ana", vocab.Email); !slices.Equal(a, []string{string(vocab.Reminders)}) {
 		t.Fatalf("email consent %v: a carrier opt-out must not touch email", a)
 	}
-	if !e.suppressed(store.ChannelSMS, anaPhone) {
+	if !e.suppressed(vocab.SMS, anaPhone) {
 		t.Fatal("number not suppressed")
 	}
 	ledger, err := e.store.ConsentLedger(t.Context(), "c-ana")
@@ -178,8 +179,8 @@ func TestTwilioStatus21610RevokesAndSuppresses(t *testing.T) {
 func TestTwilioSignatureRefused(t *testing.T) {
 	e := newEnv(t)
 	e.client("c-ana", anaPhone, "")
-	e.grant("c-ana", store.ChannelSMS, store.PurposeReminders)
-	d := e.delivery("k1", "c-ana", store.ChannelSMS, anaPhone, store.DeliverySent, "SM1")
+	e.grant("c-ana", vocab.SMS, vocab.Reminders)
+	d := e.delivery("k1", "c-ana", vocab.SMS, anaPhone, store.DeliverySent, "SM1")
 	path := PathTwilioStatus + "?d=" + d.ID
 	form := statusForm("SM1", "failed", "21610", anaPhone)
 
@@ -236,7 +237,7 @@ func TestTwilioSignatureRefused(t *testing.T) {
 	if w := e.postTwilio(path, form); w.Code != http.StatusNoContent {
 		t.Fatalf("the genuine request: %d", w.Code)
 	}
-	if !e.suppressed(store.ChannelSMS, anaPhone) {
+	if !e.suppressed(vocab.SMS, anaPhone) {
 		t.Fatal("the genuine 21610 was not applied")
 	}
 }
@@ -288,7 +289,7 @@ func TestTwilioCallbackPermutations(t *testing.T) {
 			}
 		}
 		sid := "SMperm" + string(rune('a'+i%26)) + string(rune('a'+i/26))
-		d := e.delivery("perm:"+sid, "c-ana", store.ChannelSMS, anaPhone, store.DeliverySending, "")
+		d := e.delivery("perm:"+sid, "c-ana", vocab.SMS, anaPhone, store.DeliverySending, "")
 		start := len(e.disp.emitted())
 		for _, s := range seq {
 			if w := e.status(d.ID, sid, s, ""); w.Code != http.StatusNoContent {

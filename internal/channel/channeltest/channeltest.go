@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nudgehq/nudge/internal/channel"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // Controls lets the suite steer the provider fake behind a Sender.
@@ -139,7 +140,7 @@ func testSend(t *testing.T, s channel.Sender, c *Controls) {
 	}
 	got := sent[0]
 	want := Sent{ProviderID: r.ProviderID, To: m.To, Text: m.Text, DeliveryRef: m.DeliveryID}
-	if s.Channel() == channel.Email {
+	if s.Channel() == vocab.Email {
 		want.Subject, want.HTML = m.Subject, m.HTML
 	}
 	if got != want {

@@ -7,10 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // AppendConsent appends one ledger entry; nothing in nudge updates or
@@ -145,7 +145,10 @@ func (s *Store) Consents(ctx context.Context, clientID string) ([]store.ConsentS
 	if err != nil {
 		return nil, err
 	}
-	type key struct{ channel, purpose string }
+	type key struct {
+		channel vocab.Channel
+		purpose vocab.Purpose
+	}
 	current := map[key]store.ConsentEntry{}
 	for _, e := range ledger { // ordered, so the last one per key wins
 		current[key{e.Channel, e.Purpose}] = e
@@ -162,14 +165,14 @@ func (s *Store) Consents(ctx context.Context, clientID string) ([]store.ConsentS
 		})
 	}
 	slices.SortFunc(out, func(a, b store.ConsentState) int {
-		return cmp.Or(strings.Compare(a.Channel, b.Channel), strings.Compare(a.Purpose, b.Purpose))
+		return cmp.Or(cmp.Compare(a.Channel, b.Channel), cmp.Compare(a.Purpose, b.Purpose))
 	})
 	return out, nil
 }
 
 // HasConsent reports whether the newest entry for the triple is a grant.
-func (s *Store) HasConsent(ctx context.Context, clientID, channel, purpose string) (bool, error) {
-	if err := required("client id", clientID, "channel", channel, "purpose", purpose); err != nil {
+func (s *Store) HasConsent(ctx context.Context, clientID string, channel vocab.Channel, purpose vocab.Purpose) (bool, error) {
+	if err := required("client id", clientID, "channel", string(channel), "purpose", string(purpose)); err != nil {
 		return false, err
 	}
 	var action string

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 const inboundColumns = `id, channel, from_addr, to_addr, body, kind, client_id, received_at, processed_at,
@@ -199,7 +200,7 @@ func (s *Store) GetProviderEvent(ctx context.Context, provider, eventID string) 
 // ClientsByAddress finds the clients an inbound message or a provider
 // event is about. Email is compared with the database's lower() on both
 // sides, matching the clients_email index.
-func (s *Store) ClientsByAddress(ctx context.Context, channel, address string) ([]store.Client, error) {
+func (s *Store) ClientsByAddress(ctx context.Context, channel vocab.Channel, address string) ([]store.Client, error) {
 	if err := validChannel(channel); err != nil {
 		return nil, err
 	}
@@ -207,7 +208,7 @@ func (s *Store) ClientsByAddress(ctx context.Context, channel, address string) (
 		return nil, invalid("address is empty")
 	}
 	where := `phone = ? AND phone <> ''`
-	if channel == store.ChannelEmail {
+	if channel == vocab.Email {
 		where = `lower(email) = lower(?) AND email <> ''`
 	}
 	rows, err := s.read.QueryContext(ctx, s.rebind(`

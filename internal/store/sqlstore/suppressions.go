@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // Suppress adds a suppression, or refreshes the reason of an existing one.
@@ -31,7 +32,7 @@ func (s *Store) Suppress(ctx context.Context, sup store.Suppression) error {
 }
 
 // Unsuppress removes a suppression; a missing one is not an error.
-func (s *Store) Unsuppress(ctx context.Context, channel, address string) error {
+func (s *Store) Unsuppress(ctx context.Context, channel vocab.Channel, address string) error {
 	addr, err := suppressionKey(channel, address)
 	if err != nil {
 		return err
@@ -44,7 +45,7 @@ func (s *Store) Unsuppress(ctx context.Context, channel, address string) error {
 }
 
 // IsSuppressed reports whether the address is blocked on the channel.
-func (s *Store) IsSuppressed(ctx context.Context, channel, address string) (bool, error) {
+func (s *Store) IsSuppressed(ctx context.Context, channel vocab.Channel, address string) (bool, error) {
 	addr, err := suppressionKey(channel, address)
 	if err != nil {
 		return false, err
@@ -62,7 +63,7 @@ func (s *Store) IsSuppressed(ctx context.Context, channel, address string) (bool
 // compared case-insensitively: SendGrid reports "Ana@Example.com" for a
 // message sent to "ana@example.com", and the block must still hold. Errors
 // never echo the address (logs must not carry contact details).
-func suppressionKey(channel, address string) (string, error) {
+func suppressionKey(channel vocab.Channel, address string) (string, error) {
 	if err := validChannel(channel); err != nil {
 		return "", err
 	}
@@ -70,7 +71,7 @@ func suppressionKey(channel, address string) (string, error) {
 	if address == "" {
 		return "", invalid("suppression address is empty")
 	}
-	if channel == store.ChannelEmail {
+	if channel == vocab.Email {
 		address = strings.ToLower(address)
 	}
 	return address, nil

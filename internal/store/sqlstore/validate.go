@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // invalid builds an error matching store.ErrInvalid.
@@ -21,9 +22,8 @@ func required(pairs ...string) error {
 	return nil
 }
 
-func validChannel(ch string) error {
-	switch ch {
-	case store.ChannelSMS, store.ChannelEmail:
+func validChannel(ch vocab.Channel) error {
+	if ch.Valid() {
 		return nil
 	}
 	return invalid("unknown channel %q", ch)
@@ -31,9 +31,8 @@ func validChannel(ch string) error {
 
 // validPurpose is strict on purpose: a revoke recorded under a misspelt
 // purpose would silently leave the real consent active.
-func validPurpose(p string) error {
-	switch p {
-	case store.PurposeReminders, store.PurposeEncouragement, store.PurposeJournal, store.PurposeAnnouncements:
+func validPurpose(p vocab.Purpose) error {
+	if p.Consentable() {
 		return nil
 	}
 	return invalid("unknown purpose %q", p)

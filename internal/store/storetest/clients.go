@@ -4,12 +4,13 @@ import (
 	"testing"
 
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 func ana() store.Client {
 	return store.Client{
 		ID: "c-ana", FirstName: "Ana", Timezone: "America/Chicago", Phone: "+15555550100",
-		Email: "ana@example.com", Locale: "es-MX", PreferredChannel: store.ChannelSMS,
+		Email: "ana@example.com", Locale: "es-MX", PreferredChannel: vocab.SMS,
 	}
 }
 
@@ -29,14 +30,14 @@ func testClientUpsert(t *testing.T, s store.Store) {
 	}
 
 	upd := ana()
-	upd.FirstName, upd.Phone, upd.PreferredChannel = "Anita", "", store.ChannelEmail
+	upd.FirstName, upd.Phone, upd.PreferredChannel = "Anita", "", vocab.Email
 	res, err = s.ApplyClientUpsert(ctx, ev("e2", "client.upserted", at(5)), upd)
 	wantResult(t, "newer update", res, err, applied)
 	got2, err := s.GetClient(ctx, "c-ana")
 	noErr(t, "get after update", err)
 	wantEqual(t, "first name", got2.FirstName, "Anita")
 	wantEqual(t, "phone cleared", got2.Phone, "")
-	wantEqual(t, "preferred channel", got2.PreferredChannel, store.ChannelEmail)
+	wantEqual(t, "preferred channel", got2.PreferredChannel, vocab.Email)
 	wantTime(t, "UpdatedAt", got2.UpdatedAt, at(5))
 	wantTime(t, "CreatedAt survives updates", got2.CreatedAt, got.CreatedAt)
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // The same event delivered to several consumers at once (NATS redelivery
@@ -55,7 +56,7 @@ func testConcurrentWriters(t *testing.T, s store.Store) {
 					t.Errorf("ApplyClientUpsert: %v", err)
 					return
 				}
-				e := consent(store.ConsentGranted, store.ChannelSMS, store.PurposeReminders, at(i))
+				e := consent(store.ConsentGranted, vocab.SMS, vocab.Reminders, at(i))
 				e.ClientID = c.ID
 				if _, err := s.AppendConsent(ctx, ev("cg-"+id, "consent.granted", at(i)), e); err != nil {
 					t.Errorf("AppendConsent: %v", err)
@@ -70,7 +71,7 @@ func testConcurrentWriters(t *testing.T, s store.Store) {
 					t.Errorf("UpdateDelivery: %v", err)
 					return
 				}
-				if _, err := s.HasConsent(ctx, c.ID, store.ChannelSMS, store.PurposeReminders); err != nil {
+				if _, err := s.HasConsent(ctx, c.ID, vocab.SMS, vocab.Reminders); err != nil {
 					t.Errorf("HasConsent: %v", err)
 					return
 				}

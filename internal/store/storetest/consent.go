@@ -6,16 +6,17 @@ import (
 	"time"
 
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
-func consent(action store.ConsentAction, channel, purpose string, occurred time.Time) store.ConsentEntry {
+func consent(action store.ConsentAction, channel vocab.Channel, purpose vocab.Purpose, occurred time.Time) store.ConsentEntry {
 	return store.ConsentEntry{
 		ClientID: "c-ana", Channel: channel, Purpose: purpose, Action: action,
 		Source: "booking-system", WordingVersion: "v3", OccurredAt: occurred,
 	}
 }
 
-func hasConsent(t *testing.T, s store.Store, channel, purpose string) bool {
+func hasConsent(t *testing.T, s store.Store, channel vocab.Channel, purpose vocab.Purpose) bool {
 	t.Helper()
 	ok, err := s.HasConsent(t.Context(), "c-ana", channel, purpose)
 	noErr(t, "HasConsent", err)
@@ -31,27 +32,27 @@ func ledgerLen(t *testing.T, s store.Store) int {
 
 func testConsentLedger(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	if hasConsent(t, s, store.ChannelSMS, store.PurposeReminders) {
+	if hasConsent(t, s, vocab.SMS, vocab.Reminders) {
 		t.Fatal("consent without any entry")
 	}
 	res, err := s.AppendConsent(ctx, ev("g1", "consent.granted", at(0)),
-		consent(store.ConsentGranted, store.ChannelSMS, store.PurposeReminders, at(0)))
+		consent(store.ConsentGranted, vocab.SMS, vocab.Reminders, at(0)))
 	wantResult(t, "grant", res, err, applied)
-	if !hasConsent(t, s, store.ChannelSMS, store.PurposeReminders) {
+	if !hasConsent(t, s, vocab.SMS, vocab.Reminders) {
 		t.Fatal("no consent after grant")
 	}
-	if hasConsent(t, s, store.ChannelEmail, store.PurposeReminders) || hasConsent(t, s, store.ChannelSMS, store.PurposeEncouragement) {
+	if hasConsent(t, s, vocab.Email, vocab.Reminders) || hasConsent(t, s, vocab.SMS, vocab.Encouragement) {
 		t.Fatal("a grant leaked to another channel or purpose")
 	}
 
 	res, err = s.AppendConsent(ctx, ev("g2", "consent.granted", at(1)),
-		consent(store.ConsentGranted, store.ChannelEmail, store.PurposeAnnouncements, at(1)))
+		consent(store.ConsentGranted, vocab.Email, vocab.Announcements, at(1)))
 	wantResult(t, "email grant", res, err, applied)
-	revoke := consent(store.ConsentRevoked, store.ChannelSMS, store.PurposeReminders, at(2))
+	revoke := consent(store.ConsentRevoked, vocab.SMS, vocab.Reminders, at(2))
 	revoke.Source, revoke.WordingVersion = "sms:STOP", ""
 	res, err = s.AppendConsent(ctx, ev("r1", "consent.revoked", at(2)), revoke)
 	wantResult(t, "revoke", res, err, applied)
-	if hasConsent(t, s, store.ChannelSMS, store.PurposeReminders) {
+	if hasConsent(t, s, vocab.SMS, vocab.Reminders) {
 		t.Fatal("consent after revoke")
 	}
 
@@ -73,8 +74,8 @@ func testConsentLedger(t *testing.T, s store.Store) {
 	states, err := s.Consents(ctx, "c-ana")
 	noErr(t, "Consents", err)
 	want := []store.ConsentState{
-		{Channel: store.ChannelEmail, Purpose: store.PurposeAnnouncements, Active: true, Source: "booking-system", WordingVersion: "v3", Since: at(1)},
-		{Channel: store.ChannelSMS, Purpose: store.PurposeReminders, Active: false, Source: "sms:STOP", Since: at(2)},
+		{Channel: vocab.Email, Purpose: vocab.Announcements, Active: true, Source: "booking-system", WordingVersion: "v3", Since: at(1)},
+		{Channel: vocab.SMS, Purpose: vocab.Reminders, Active: false, Source: "sms:STOP", Since: at(2)},
 	}
 	wantEqual(t, "states", len(states), len(want))
 	for i := range want {
@@ -93,28 +94,28 @@ func testConsentLedger(t *testing.T, s store.Store) {
 func testConsentOutOfOrder(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	res, err := s.AppendConsent(ctx, ev("r1", "consent.revoked", at(10)),
-		consent(store.ConsentRevoked, store.ChannelSMS, store.PurposeEncouragement, at(10)))
+		consent(store.ConsentRevoked, vocab.SMS, vocab.Encouragement, at(10)))
 	wantResult(t, "revoke first", res, err, applied)
 	res, err = s.AppendConsent(ctx, ev("g1", "consent.granted", at(5)),
-		consent(store.ConsentGranted, store.ChannelSMS, store.PurposeEncouragement, at(5)))
+		consent(store.ConsentGranted, vocab.SMS, vocab.Encouragement, at(5)))
 	wantResult(t, "older grant", res, err, stale)
 	wantEqual(t, "ledger keeps both", ledgerLen(t, s), 2)
-	if hasConsent(t, s, store.ChannelSMS, store.PurposeEncouragement) {
+	if hasConsent(t, s, vocab.SMS, vocab.Encouragement) {
 		t.Fatal("an older grant reactivated consent")
 	}
 
 	// Equal OccurredAt: the entry recorded last wins.
 	res, err = s.AppendConsent(ctx, ev("g2", "consent.granted", at(10)),
-		consent(store.ConsentGranted, store.ChannelSMS, store.PurposeEncouragement, at(10)))
+		consent(store.ConsentGranted, vocab.SMS, vocab.Encouragement, at(10)))
 	wantResult(t, "tie", res, err, applied)
-	if !hasConsent(t, s, store.ChannelSMS, store.PurposeEncouragement) {
+	if !hasConsent(t, s, vocab.SMS, vocab.Encouragement) {
 		t.Fatal("tie not broken by recording order")
 	}
 }
 
 func testConsentReplay(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	e := consent(store.ConsentGranted, store.ChannelSMS, store.PurposeJournal, at(0))
+	e := consent(store.ConsentGranted, vocab.SMS, vocab.Journal, at(0))
 	res, err := s.AppendConsent(ctx, ev("g1", "consent.granted", at(0)), e)
 	wantResult(t, "grant", res, err, applied)
 	res, err = s.AppendConsent(ctx, ev("g1", "consent.granted", at(0)), e)
@@ -127,7 +128,7 @@ func testConsentReplay(t *testing.T, s store.Store) {
 // unique per channel and purpose (one STOP revokes every purpose).
 func testConsentWithoutEvent(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	stop := consent(store.ConsentRevoked, store.ChannelSMS, store.PurposeReminders, at(0))
+	stop := consent(store.ConsentRevoked, vocab.SMS, vocab.Reminders, at(0))
 	stop.Source = "sms:STOP"
 	for i := range 2 {
 		res, err := s.AppendConsent(ctx, store.EventRef{}, stop)
@@ -136,10 +137,10 @@ func testConsentWithoutEvent(t *testing.T, s store.Store) {
 	}
 
 	stop.EventID = "SM123"
-	for _, purpose := range []string{store.PurposeReminders, store.PurposeEncouragement} {
+	for _, purpose := range []vocab.Purpose{vocab.Reminders, vocab.Encouragement} {
 		stop.Purpose = purpose
 		res, err := s.AppendConsent(ctx, store.EventRef{}, stop)
-		wantResult(t, "STOP for "+purpose, res, err, applied)
+		wantResult(t, "STOP for "+string(purpose), res, err, applied)
 	}
 	res, err := s.AppendConsent(ctx, store.EventRef{}, stop)
 	wantResult(t, "replayed inbound message", res, err, duplicate)
@@ -154,12 +155,12 @@ func testConsentInvalid(t *testing.T, s store.Store) {
 		"purpose":      func(e *store.ConsentEntry) { e.Purpose = "reminder" },
 		"action":       func(e *store.ConsentEntry) { e.Action = "maybe" },
 	} {
-		e := consent(store.ConsentGranted, store.ChannelSMS, store.PurposeReminders, at(0))
+		e := consent(store.ConsentGranted, vocab.SMS, vocab.Reminders, at(0))
 		mutate(&e)
 		_, err := s.AppendConsent(ctx, ev("x-"+name, "consent.granted", at(0)), e)
 		wantErr(t, name, err, store.ErrInvalid)
 	}
-	_, err := s.HasConsent(ctx, "", store.ChannelSMS, store.PurposeReminders)
+	_, err := s.HasConsent(ctx, "", vocab.SMS, vocab.Reminders)
 	wantErr(t, "HasConsent without client", err, store.ErrInvalid)
 }
 
@@ -168,7 +169,7 @@ func testConsentInvalid(t *testing.T, s store.Store) {
 func testConsentAppendOnly(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	res, err := s.AppendConsent(ctx, ev("g1", "consent.granted", at(0)),
-		consent(store.ConsentGranted, store.ChannelSMS, store.PurposeReminders, at(0)))
+		consent(store.ConsentGranted, vocab.SMS, vocab.Reminders, at(0)))
 	wantResult(t, "grant", res, err, applied)
 
 	withDB, ok := s.(interface{ DB() *sql.DB })
@@ -184,7 +185,7 @@ func testConsentAppendOnly(t *testing.T, s store.Store) {
 			t.Fatalf("%s: succeeded; the ledger must be append-only", stmt)
 		}
 	}
-	if !hasConsent(t, s, store.ChannelSMS, store.PurposeReminders) || ledgerLen(t, s) != 1 {
+	if !hasConsent(t, s, vocab.SMS, vocab.Reminders) || ledgerLen(t, s) != 1 {
 		t.Fatal("ledger changed")
 	}
 }

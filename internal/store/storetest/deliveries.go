@@ -7,11 +7,12 @@ import (
 	"testing"
 
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 func delivery(key string) store.Delivery {
 	return store.Delivery{
-		IdempotencyKey: key, ClientID: "c-ana", Channel: store.ChannelSMS, Purpose: store.PurposeReminders,
+		IdempotencyKey: key, ClientID: "c-ana", Channel: vocab.SMS, Purpose: vocab.Reminders,
 		Template: "reminder_48h", To: "+15555550100", SessionID: "S1", SessionVersion: 2,
 	}
 }

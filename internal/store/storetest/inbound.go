@@ -5,11 +5,12 @@ import (
 	"time"
 
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 func inbound(id string, minute int) store.InboundMessage {
 	return store.InboundMessage{
-		ID: id, Channel: store.ChannelSMS, From: "+15555550100", To: "+15555550000",
+		ID: id, Channel: vocab.SMS, From: "+15555550100", To: "+15555550000",
 		Body: "can we talk about friday", Kind: "unknown", ClientID: "c-ana", ReceivedAt: at(minute),
 	}
 }
@@ -189,7 +190,7 @@ func testClientsByAddress(t *testing.T, s store.Store) {
 	upsert("c-cy", "+15555550199", "")
 	upsert("c-dee", "", "family@example.com")
 
-	find := func(channel, address string) string {
+	find := func(channel vocab.Channel, address string) string {
 		t.Helper()
 		got, err := s.ClientsByAddress(ctx, channel, address)
 		noErr(t, "ClientsByAddress", err)
@@ -199,21 +200,21 @@ func testClientsByAddress(t *testing.T, s store.Store) {
 		}
 		return out
 	}
-	wantEqual(t, "family phone, sorted by id", find(store.ChannelSMS, "+15555550100"), "c-ana c-ben ")
-	wantEqual(t, "one phone", find(store.ChannelSMS, "+15555550199"), "c-cy ")
-	wantEqual(t, "phones match exactly", find(store.ChannelSMS, "15555550199"), "")
-	wantEqual(t, "email is case-insensitive", find(store.ChannelEmail, "FAMILY@example.COM"), "c-ben c-dee ")
-	wantEqual(t, "channels do not mix", find(store.ChannelEmail, "+15555550100"), "")
-	wantEqual(t, "no match", find(store.ChannelSMS, "+15555550111"), "")
+	wantEqual(t, "family phone, sorted by id", find(vocab.SMS, "+15555550100"), "c-ana c-ben ")
+	wantEqual(t, "one phone", find(vocab.SMS, "+15555550199"), "c-cy ")
+	wantEqual(t, "phones match exactly", find(vocab.SMS, "15555550199"), "")
+	wantEqual(t, "email is case-insensitive", find(vocab.Email, "FAMILY@example.COM"), "c-ben c-dee ")
+	wantEqual(t, "channels do not mix", find(vocab.Email, "+15555550100"), "")
+	wantEqual(t, "no match", find(vocab.SMS, "+15555550111"), "")
 
-	got, err := s.ClientsByAddress(ctx, store.ChannelSMS, "+15555550199")
+	got, err := s.ClientsByAddress(ctx, vocab.SMS, "+15555550199")
 	noErr(t, "ClientsByAddress", err)
 	c := ana()
 	c.ID, c.Phone, c.Email = "c-cy", "+15555550199", ""
 	c.UpdatedAt, c.CreatedAt = got[0].UpdatedAt, got[0].CreatedAt
 	wantEqual(t, "full client", got[0], c)
 
-	_, err = s.ClientsByAddress(ctx, store.ChannelSMS, "")
+	_, err = s.ClientsByAddress(ctx, vocab.SMS, "")
 	wantErr(t, "empty address", err, store.ErrInvalid)
 	_, err = s.ClientsByAddress(ctx, "fax", "+15555550100")
 	wantErr(t, "unknown channel", err, store.ErrInvalid)

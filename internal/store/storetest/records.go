@@ -5,41 +5,42 @@ import (
 	"testing"
 
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 func testSuppressions(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	suppressed := func(channel, addr string) bool {
+	suppressed := func(channel vocab.Channel, addr string) bool {
 		t.Helper()
 		ok, err := s.IsSuppressed(ctx, channel, addr)
 		noErr(t, "IsSuppressed", err)
 		return ok
 	}
-	if suppressed(store.ChannelEmail, "ana@example.com") {
+	if suppressed(vocab.Email, "ana@example.com") {
 		t.Fatal("suppressed before Suppress")
 	}
 	for _, reason := range []string{"bounce", "spamreport"} {
-		err := s.Suppress(ctx, store.Suppression{Channel: store.ChannelEmail, Address: "Ana@Example.com", Reason: reason})
+		err := s.Suppress(ctx, store.Suppression{Channel: vocab.Email, Address: "Ana@Example.com", Reason: reason})
 		noErr(t, "Suppress "+reason, err)
 	}
-	if !suppressed(store.ChannelEmail, "ana@example.com") {
+	if !suppressed(vocab.Email, "ana@example.com") {
 		t.Fatal("email suppression is not case-insensitive")
 	}
-	noErr(t, "Suppress sms", s.Suppress(ctx, store.Suppression{Channel: store.ChannelSMS, Address: "+15555550100", Reason: "twilio:21610"}))
-	if !suppressed(store.ChannelSMS, "+15555550100") || suppressed(store.ChannelSMS, "+15555550101") {
+	noErr(t, "Suppress sms", s.Suppress(ctx, store.Suppression{Channel: vocab.SMS, Address: "+15555550100", Reason: "twilio:21610"}))
+	if !suppressed(vocab.SMS, "+15555550100") || suppressed(vocab.SMS, "+15555550101") {
 		t.Fatal("sms suppression matches the wrong numbers")
 	}
-	if suppressed(store.ChannelSMS, "ana@example.com") {
+	if suppressed(vocab.SMS, "ana@example.com") {
 		t.Fatal("suppression leaked across channels")
 	}
 
-	noErr(t, "Unsuppress", s.Unsuppress(ctx, store.ChannelEmail, "ana@example.com"))
-	if suppressed(store.ChannelEmail, "ana@example.com") {
+	noErr(t, "Unsuppress", s.Unsuppress(ctx, vocab.Email, "ana@example.com"))
+	if suppressed(vocab.Email, "ana@example.com") {
 		t.Fatal("still suppressed after Unsuppress")
 	}
-	noErr(t, "Unsuppress missing", s.Unsuppress(ctx, store.ChannelEmail, "ana@example.com"))
+	noErr(t, "Unsuppress missing", s.Unsuppress(ctx, vocab.Email, "ana@example.com"))
 	wantErr(t, "unknown channel", s.Suppress(ctx, store.Suppression{Channel: "fax", Address: "1"}), store.ErrInvalid)
-	wantErr(t, "empty address", s.Suppress(ctx, store.Suppression{Channel: store.ChannelSMS}), store.ErrInvalid)
+	wantErr(t, "empty address", s.Suppress(ctx, store.Suppression{Channel: vocab.SMS}), store.ErrInvalid)
 }
 
 func testAudit(t *testing.T, s store.Store) {

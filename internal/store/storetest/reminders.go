@@ -5,13 +5,14 @@ import (
 	"time"
 
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 func reminder(session string, version int, offset time.Duration, fireMin int) store.Reminder {
 	label := map[time.Duration]string{48 * time.Hour: "48h", 2 * time.Hour: "2h"}[offset]
 	return store.Reminder{
 		Key: "reminder:" + session + ":v" + string(rune('0'+version)) + ":" + label + ":sms", SessionID: session, SessionVersion: version,
-		ClientID: "c-ana", Offset: offset, Channel: store.ChannelSMS, FireAt: at(fireMin), NotAfter: at(fireMin + 30),
+		ClientID: "c-ana", Offset: offset, Channel: vocab.SMS, FireAt: at(fireMin), NotAfter: at(fireMin + 30),
 		State: store.ReminderScheduled,
 	}
 }

@@ -1,0 +1,63 @@
+// Package subject builds every NATS subject nudge publishes or listens on,
+// in one place. Streams capture the wildcards below; publishers and
+// consumers call the functions, never concatenate subjects themselves.
+//
+//	nudge.events.<type>                      events producers send (NUDGE_EVENTS)
+//	nudge.notify.<channel>                   due notifications (NUDGE_NOTIFY)
+//	nudge.schedule.reminder.<hash>.<offset>  a reminder's message schedule
+//	nudge.schedule.deferred.<hash>           a deferred notification's schedule
+//	nudge.out.<type>                         events nudge emits (NUDGE_OUT)
+//
+// Ids that come from outside (session ids, notification keys) may hold dots
+// or wildcards, so subjects carry a hash of them, never the id.
+package subject
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+
+	"github.com/nudgehq/nudge/internal/vocab"
+)
+
+// Wildcards the streams and consumers capture.
+const (
+	AllEvents    = "nudge.events.>"
+	AllNotify    = "nudge.notify.>"
+	AllSchedules = "nudge.schedule.>"
+	AllOut       = "nudge.out.>"
+)
+
+// EventsPrefix is the prefix of every event subject.
+const EventsPrefix = "nudge.events"
+
+// Event is the subject of an event type, e.g. "nudge.events.session.booked".
+// Consumers filter on it, so each type gets its own subject.
+func Event(eventType string) string { return EventsPrefix + "." + eventType }
+
+// Notify is where due notifications are published, per channel.
+func Notify(ch vocab.Channel) string { return "nudge.notify." + string(ch) }
+
+// Reminder is the schedule subject of a session's reminder at one offset.
+func Reminder(sessionID string, offset time.Duration) string {
+	return "nudge.schedule.reminder." + hash(sessionID) + "." + vocab.OffsetLabel(offset)
+}
+
+// Deferred is the schedule subject of a deferred notification: one schedule
+// per key, so deferring again replaces the previous schedule.
+func Deferred(key string) string { return "nudge.schedule.deferred." + hash(key) }
+
+// Out is where nudge publishes an event it emits for other systems
+// (session.confirmed, client.opted_out, safety.crisis_reply …).
+func Out(eventType string) string { return "nudge.out." + eventType }
+
+// MaxDeliveries is JetStream's advisory subject for one stream's consumers
+// giving up on a message.
+func MaxDeliveries(stream string) string {
+	return "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + stream + ".*"
+}
+
+func hash(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:12])
+}
