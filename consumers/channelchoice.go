@@ -5,18 +5,19 @@ import (
 	"fmt"
 
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // ChooseChannel is the one rule for which channel a client-initiated
 // purpose (encouragement, journal nudges, announcements) goes on: the
 // client's preferred channel if it has consent for purpose and an address,
 // else the other channel that has both. ok is false when neither has:
-// the caller records SkipNoConsent (or SkipNoAddress when nothing has an
+// the caller records vocab.SkipNoConsent (or vocab.SkipNoAddress when nothing has an
 // address at all, so the ledger says what is missing).
-func ChooseChannel(ctx context.Context, st store.Store, c store.Client, purpose string) (ch string, ok bool, err error) {
-	order := []string{store.ChannelSMS, store.ChannelEmail}
-	if c.PreferredChannel == store.ChannelEmail {
-		order = []string{store.ChannelEmail, store.ChannelSMS}
+func ChooseChannel(ctx context.Context, st store.Store, c store.Client, purpose vocab.Purpose) (ch vocab.Channel, ok bool, err error) {
+	order := vocab.Channels()
+	if c.PreferredChannel == vocab.Email {
+		order = []vocab.Channel{vocab.Email, vocab.SMS}
 	}
 	for _, candidate := range order {
 		if clientAddress(c, candidate) == "" {
@@ -34,19 +35,19 @@ func ChooseChannel(ctx context.Context, st store.Store, c store.Client, purpose 
 }
 
 // NoChannelReason says why ChooseChannel found no channel for c.
-func NoChannelReason(c store.Client) string {
+func NoChannelReason(c store.Client) vocab.SkipReason {
 	if c.Phone == "" && c.Email == "" {
-		return SkipNoAddress
+		return vocab.SkipNoAddress
 	}
-	return SkipNoConsent
+	return vocab.SkipNoConsent
 }
 
 // clientAddress is the client's address on ch.
-func clientAddress(c store.Client, ch string) string {
+func clientAddress(c store.Client, ch vocab.Channel) string {
 	switch ch {
-	case store.ChannelSMS:
+	case vocab.SMS:
 		return c.Phone
-	case store.ChannelEmail:
+	case vocab.Email:
 		return c.Email
 	}
 	return ""

@@ -5,6 +5,7 @@ import (
 
 	"github.com/nudgehq/nudge/internal/fakeprovider"
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 func TestChooseChannelByConsent(t *testing.T) {
@@ -16,23 +17,23 @@ func TestChooseChannelByConsent(t *testing.T) {
 	}
 	choose := func(c store.Client) string {
 		t.Helper()
-		ch, ok, err := ChooseChannel(ctx, f.st, c, store.PurposeEncouragement)
+		ch, ok, err := ChooseChannel(ctx, f.st, c, vocab.Encouragement)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !ok {
-			return NoChannelReason(c)
+			return string(NoChannelReason(c))
 		}
-		return ch
+		return string(ch)
 	}
-	if got := choose(c); got != SkipNoConsent {
+	if got := choose(c); got != string(vocab.SkipNoConsent) {
 		t.Errorf("no consent at all: %q, want no_consent", got)
 	}
-	f.consent(t, "c1", "email", store.PurposeEncouragement, store.ConsentGranted)
+	f.consent(t, "c1", "email", vocab.Encouragement, store.ConsentGranted)
 	if got := choose(c); got != "email" {
 		t.Errorf("preferred sms without consent, email consented: %q, want email", got)
 	}
-	f.consent(t, "c1", "sms", store.PurposeEncouragement, store.ConsentGranted)
+	f.consent(t, "c1", "sms", vocab.Encouragement, store.ConsentGranted)
 	if got := choose(c); got != "sms" {
 		t.Errorf("both consented, default preference: %q, want sms", got)
 	}
@@ -45,12 +46,12 @@ func TestChooseChannelByConsent(t *testing.T) {
 		t.Errorf("prefers email but has no address there: %q, want sms", got)
 	}
 	c.Phone = ""
-	if got := choose(c); got != SkipNoAddress {
+	if got := choose(c); got != string(vocab.SkipNoAddress) {
 		t.Errorf("no address: %q, want no_address", got)
 	}
 	// Consent for another purpose does not count.
-	f.consent(t, "c1", "sms", store.PurposeEncouragement, store.ConsentRevoked)
-	f.consent(t, "c1", "sms", store.PurposeJournal, store.ConsentGranted)
+	f.consent(t, "c1", "sms", vocab.Encouragement, store.ConsentRevoked)
+	f.consent(t, "c1", "sms", vocab.Journal, store.ConsentGranted)
 	c, _ = f.st.GetClient(ctx, "c1")
 	if got := choose(c); got != "email" {
 		t.Errorf("sms consent only for journal: %q, want email", got)
@@ -59,8 +60,8 @@ func TestChooseChannelByConsent(t *testing.T) {
 
 func TestLandlineFallsBackToEmailOnce(t *testing.T) {
 	f := newDeliverFixture(t)
-	f.consent(t, "c1", "sms", store.PurposeAnnouncements, store.ConsentGranted)
-	f.consent(t, "c1", "email", store.PurposeAnnouncements, store.ConsentGranted)
+	f.consent(t, "c1", "sms", vocab.Announcements, store.ConsentGranted)
+	f.consent(t, "c1", "email", vocab.Announcements, store.ConsentGranted)
 	f.twilio.FailNext(1, fakeprovider.TwilioError(21614))
 	n := announcement("ann:land:c1")
 	if d := f.deliver(t, n); d.State != store.DeliveryFailed {
@@ -82,10 +83,10 @@ func TestLandlineFallsBackToEmailOnce(t *testing.T) {
 
 	// Without email consent there is no fallback; an error that is about
 	// the message, not the number, never falls back.
-	f.consent(t, "c1", "email", store.PurposeAnnouncements, store.ConsentRevoked)
+	f.consent(t, "c1", "email", vocab.Announcements, store.ConsentRevoked)
 	f.twilio.FailNext(1, fakeprovider.TwilioError(21614))
 	f.deliver(t, announcement("ann:land2:c1"))
-	f.consent(t, "c1", "email", store.PurposeAnnouncements, store.ConsentGranted)
+	f.consent(t, "c1", "email", vocab.Announcements, store.ConsentGranted)
 	f.twilio.FailNext(1, fakeprovider.TwilioError(21617)) // body too long
 	f.deliver(t, announcement("ann:long:c1"))
 	if len(f.disp.notified) != 1 {

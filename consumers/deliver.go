@@ -335,10 +335,10 @@ const FallbackSuffix = ":fallback-email"
 // on email and has an address there. It happens once: the fallback's key is
 // derived from n's, and an email never falls back.
 func (dl *Deliverer) fallBack(ctx context.Context, n Notification, t Target) error {
-	if n.Channel != store.ChannelSMS || n.Purpose == PurposeReplies || t.Client.ID == "" || t.Client.Email == "" || n.To != "" {
+	if n.Channel != vocab.SMS || n.Purpose == vocab.Replies || t.Client.ID == "" || t.Client.Email == "" || n.To != "" {
 		return nil
 	}
-	ok, err := dl.Store.HasConsent(ctx, t.Client.ID, store.ChannelEmail, n.Purpose)
+	ok, err := dl.Store.HasConsent(ctx, t.Client.ID, vocab.Email, n.Purpose)
 	if err != nil {
 		return fmt.Errorf("checking email consent for the fallback of %s: %w", n.Key, err)
 	}
@@ -346,7 +346,7 @@ func (dl *Deliverer) fallBack(ctx context.Context, n Notification, t Target) err
 		return nil
 	}
 	fb := n
-	fb.Channel, fb.Key = store.ChannelEmail, n.Key+FallbackSuffix
+	fb.Channel, fb.Key = vocab.Email, n.Key+FallbackSuffix
 	if err := dl.Dispatcher.Notify(ctx, fb); err != nil {
 		return fmt.Errorf("queueing the email fallback of %s: %w", n.Key, err)
 	}
