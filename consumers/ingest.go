@@ -37,7 +37,7 @@ type SessionHook interface {
 
 // Handle is a Handler for the NUDGE_EVENTS ingest consumer.
 func (in *Ingest) Handle(ctx context.Context, msg jetstream.Msg) error {
-	ev, err := publishers.Parse(msg.Data())
+	ev, err := publishers.ParseAccepted(msg.Data())
 	if err != nil {
 		// Intake validates before publishing, so this is a producer that
 		// wrote to the stream directly. Redelivery cannot fix it.
@@ -78,7 +78,7 @@ func (in *Ingest) Apply(ctx context.Context, ev publishers.Event) (store.Result,
 		}
 		res, err = in.Store.AppendConsent(ctx, ref, store.ConsentEntry{
 			ClientID: d.ClientID, Channel: d.Channel, Purpose: d.Purpose, Action: action,
-			Source: d.Source, WordingVersion: d.WordingVersion, EventID: ev.ID, OccurredAt: ev.Time,
+			Source: d.Source, WordingVersion: d.WordingVersion, EventID: ref.LedgerEventID(), OccurredAt: ev.Time,
 		})
 	case publishers.SessionBooked:
 		res, err = in.Store.ApplySessionBooked(ctx, ref, store.Session{

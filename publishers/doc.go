@@ -45,18 +45,19 @@
 //
 // # Idempotency: the id is the key
 //
-// The event id is the producer's idempotency key. Publish sends it as
-// Nats-Msg-Id, so the stream stores an id once within its duplicate window
-// and acknowledges a repeat with PublishResult.Duplicate set; a duplicate is
-// a success, not an error. Beyond the window nudge still applies an event id
-// once, because its store records every applied id (the "never twice"
-// invariant). So:
+// The event id is the producer's idempotency key, within its source:
+// CloudEvents identifies an event by source and id together. Publish sends
+// the pair as Nats-Msg-Id ([MsgID]), so the stream stores it once within
+// its duplicate window and acknowledges a repeat with
+// PublishResult.Duplicate set; a duplicate is a success, not an error.
+// Beyond the window nudge still applies an event once, because its store
+// records every applied source and id (the "never twice" invariant). So:
 //
 //   - After a timeout or any error, retry with the same Event (same id): if
 //     the first attempt got through, the retry changes nothing.
-//   - Give each distinct change its own id. Ids are compared alone, not with
-//     source, so use [NewID] or a key unique across producers
-//     ("booking-s1042-v3").
+//   - Give each distinct change its own id, unique within your source
+//     ([NewID] or a key from your records, "booking-s1042-v3"), and keep the
+//     source stable: the same id from another source is another event.
 //   - Set Event.Time to when the change happened: events for the same client
 //     or session are ordered by it, and an older event never overwrites a
 //     newer one.

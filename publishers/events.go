@@ -127,8 +127,7 @@ func NewEvent(typ, source string, data any) (Event, error) {
 }
 
 // NewID returns a fresh random event id (26 base32 characters, 130 bits of
-// randomness): unique enough that two producers never collide in the
-// deduplication window, which is keyed on the id alone.
+// randomness): unique enough never to collide within a source.
 func NewID() string { return rand.Text() }
 
 // checkDataType catches the easy mistake of passing, say, a ClientUpserted

@@ -21,13 +21,19 @@ const MaxBatchEvents = 1000
 // Errors are *ValidationError; a body that is not JSON at all yields a single
 // FieldError with Field "" and Code "malformed_json". On error the returned
 // Event holds whatever could be decoded, which is useful for logging its id.
-func Parse(raw []byte) (Event, error) { return parse(raw, false) }
+func Parse(raw []byte) (Event, error) { return parse(raw, false, true) }
+
+// ParseAccepted is Parse for an event read back from the bus, which intake
+// already accepted: the same rules except those about when the event
+// arrives (its time may be ahead of the clock of the machine reading it
+// when the clocks disagree). Consumers use it; intake never does.
+func ParseAccepted(raw []byte) (Event, error) { return parse(raw, false, false) }
 
 // ParseEmitted is Parse for the events nudge emits, validated with
 // [Event.ValidateEmitted].
-func ParseEmitted(raw []byte) (Event, error) { return parse(raw, true) }
+func ParseEmitted(raw []byte) (Event, error) { return parse(raw, true, false) }
 
-func parse(raw []byte, emittedOnly bool) (Event, error) {
+func parse(raw []byte, emittedOnly, intake bool) (Event, error) {
 	var e Event
 	var p problems
 	if err := syntaxCheck(raw); err != nil {
@@ -83,7 +89,7 @@ func parse(raw []byte, emittedOnly bool) (Event, error) {
 
 	// Decoding problems come first; validation adds the rest, skipping
 	// fields already reported so a malformed time is not also "required".
-	for _, f := range e.check(emittedOnly) {
+	for _, f := range e.check(emittedOnly, intake) {
 		if !p.has(f.Field) {
 			p.add(f.Field, f.Code, f.Message)
 		}

@@ -30,14 +30,14 @@ func NewPublisher(js jetstream.JetStream) *Publisher {
 type PublishResult struct {
 	Stream   string // the stream that stored the event
 	Sequence uint64 // its sequence in that stream; for a duplicate, the original's
-	// Duplicate is true when the stream already held an event with this id
-	// (within its duplicate window) and stored nothing new. It is a success:
+	// Duplicate is true when the stream already held an event with this
+	// source and id (within its duplicate window) and stored nothing new. It is a success:
 	// the event is safely stored, once.
 	Duplicate bool
 }
 
 // Publish validates e with [Event.Validate], then publishes it to
-// Subject(e.Type) with Nats-Msg-Id set to e.ID and waits for the stream's
+// Subject(e.Type) with Nats-Msg-Id set to [MsgID](e.Source, e.ID) and waits for the stream's
 // acknowledgement (bounded by ctx; without a deadline the JetStream default
 // timeout applies).
 //
@@ -60,6 +60,13 @@ func (p *Publisher) PublishEmitted(ctx context.Context, e Event) (PublishResult,
 	return p.publish(ctx, e)
 }
 
+// MsgID is the Nats-Msg-Id of an event: its id and source, separated by a
+// space (neither may contain whitespace, so the pair is unambiguous).
+// CloudEvents identifies an event by source and id together, so the same id
+// from two producers is two events, and JetStream's duplicate window must
+// not drop the second.
+func MsgID(source, id string) string { return id + " " + source }
+
 func (p *Publisher) publish(ctx context.Context, e Event) (PublishResult, error) {
 	body, err := json.Marshal(e)
 	if err != nil {
@@ -70,7 +77,7 @@ func (p *Publisher) publish(ctx context.Context, e Event) (PublishResult, error)
 	msg.Header.Set("Content-Type", ContentTypeCloudEvents)
 	// WithMsgID sets the Nats-Msg-Id header, which the stream uses to drop
 	// repeats within its duplicate window: the producer's retry-safety.
-	ack, err := p.js.PublishMsg(ctx, msg, jetstream.WithMsgID(e.ID))
+	ack, err := p.js.PublishMsg(ctx, msg, jetstream.WithMsgID(MsgID(e.Source, e.ID)))
 	if err != nil {
 		return PublishResult{}, fmt.Errorf("publishing %s event %q: %w", e.Type, e.ID, err)
 	}

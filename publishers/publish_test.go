@@ -54,8 +54,8 @@ func TestPublish(t *testing.T) {
 	if msg.Subject != "nudge.events.session.booked" {
 		t.Errorf("subject = %q", msg.Subject)
 	}
-	if got := msg.Header.Get(jetstream.MsgIDHeader); got != e.ID {
-		t.Errorf("Nats-Msg-Id = %q, want %q", got, e.ID)
+	if got, want := msg.Header.Get(jetstream.MsgIDHeader), e.ID+" "+e.Source; got != want {
+		t.Errorf("Nats-Msg-Id = %q, want %q", got, want)
 	}
 	if got := msg.Header.Get("Content-Type"); got != publishers.ContentTypeCloudEvents {
 		t.Errorf("Content-Type = %q", got)

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -26,7 +27,17 @@ const (
 	MaxExtensionValue  = 1024 // characters of an extension's JSON value
 	MaxFirstNameLength = 100
 	MaxBodyLength      = 1600 // announcement body: ten concatenated SMS segments
+
+	// MaxFutureTime is how far ahead of nudge's clock an event's time may
+	// be. Events are ordered by time, so an event dated in the future would
+	// outrank every real event that follows it (a grant dated 2099 would
+	// make each later revocation look older); a few minutes allow for
+	// producers' clock skew.
+	MaxFutureTime = 5 * time.Minute
 )
+
+// now is the clock the future-time rule reads; tests replace it.
+var now = time.Now
 
 // envelopeAttributes are the CloudEvents attributes that map onto Event's
 // fields; any other top-level member is an extension attribute.
@@ -44,16 +55,19 @@ var extensionName = regexp.MustCompile(`^[a-z0-9]+$`)
 //
 // Events that nudge emits (session.confirmed, ...) fail with code
 // "not_accepted"; check those with [Event.ValidateEmitted].
-func (e Event) Validate() error { return e.check(false).err() }
+func (e Event) Validate() error { return e.check(false, true).err() }
 
 // ValidateEmitted is Validate for the events nudge itself emits: it accepts
 // only the emitted catalogue (TypeSessionConfirmed ... TypeSafetyCrisisReply)
 // and rejects intake types with code "not_accepted".
-func (e Event) ValidateEmitted() error { return e.check(true).err() }
+func (e Event) ValidateEmitted() error { return e.check(true, false).err() }
 
 // check runs every rule and collects the failures; it never stops early,
 // because producers should learn everything that is wrong in one attempt.
-func (e Event) check(emittedOnly bool) problems {
+// intake adds the rules that depend on when the event arrives (its time may
+// not be ahead of the clock); they are not re-checked once the event is on
+// the bus, where a consumer on another machine reads it later.
+func (e Event) check(emittedOnly, intake bool) problems {
 	var p problems
 
 	switch e.SpecVersion {
@@ -73,6 +87,9 @@ func (e Event) check(emittedOnly bool) problems {
 		p.add("time", CodeRequired, "is required: nudge orders events for the same client or session by it (RFC 3339, e.g. 2026-12-01T15:00:00Z)")
 	case e.Time.Year() < 1 || e.Time.Year() > 9999:
 		p.add("time", CodeInvalidValue, "must have a four-digit year")
+	case intake && e.Time.After(now().Add(MaxFutureTime)):
+		p.add("time", CodeInvalidValue, fmt.Sprintf("%s is more than %s ahead of nudge's clock (%s): set it to when the change happened, not when it takes effect",
+			e.Time.Format(time.RFC3339), "5 minutes", now().UTC().Format(time.RFC3339)))
 	}
 
 	checkContentType(&p, e.DataContentType)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nudgehq/nudge/internal/app"
 	"github.com/nudgehq/nudge/internal/bus"
+	"github.com/nudgehq/nudge/internal/logmask"
 )
 
 type serveCmd struct {
@@ -52,7 +53,7 @@ func (s *serveCmd) validate() error {
 		for _, raw := range strings.Split(s.NATSURL, ",") {
 			u, err := url.Parse(strings.TrimSpace(raw))
 			if err != nil || u.Host == "" || (u.Scheme != "nats" && u.Scheme != "tls" && u.Scheme != "ws" && u.Scheme != "wss") {
-				add("NUDGE_NATS_URL (--nats-url) has an invalid URL %q (want nats://host:port or tls://host:port)", raw)
+				add("NUDGE_NATS_URL (--nats-url) has an invalid URL %q (want nats://host:port or tls://host:port)", logmask.Credentials(raw))
 			}
 		}
 	}

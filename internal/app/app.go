@@ -185,9 +185,12 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	// HTTP.
 	ready := func(ctx context.Context) error {
 		if !nc.IsConnected() {
-			return errors.New("nats not connected")
+			return &httpapi.NotReadyError{Dependency: "nats", Err: errors.New("not connected")}
 		}
-		return st.Ping(ctx)
+		if err := st.Ping(ctx); err != nil {
+			return &httpapi.NotReadyError{Dependency: "store", Err: err}
+		}
+		return nil
 	}
 	publicMetrics := m.Handler()
 	if cfg.MetricsAddr != "" {

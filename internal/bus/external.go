@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/nudgehq/nudge/internal/logmask"
 )
 
 // MinServerVersion is the oldest NATS server nudge runs against: 2.12
@@ -62,7 +64,7 @@ func Connect(cfg ExternalConfig) (*nats.Conn, error) {
 	}
 	nc, err := nats.Connect(cfg.URL, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("bus: connecting to nats at %s: %w", cfg.URL, err)
+		return nil, fmt.Errorf("bus: connecting to nats at %s: %w", logmask.Credentials(cfg.URL), err)
 	}
 	if err := CheckServerVersion(nc.ConnectedServerVersion()); err != nil {
 		nc.Close()

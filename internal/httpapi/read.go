@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/nudgehq/nudge/internal/store"
@@ -159,12 +161,37 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"deliveries": out})
 }
 
+// getEvent answers what became of an event. CloudEvents identifies an
+// event by source and id, so ?source= picks one; without it an id that
+// several sources sent is a 409 naming them.
 func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
-	ev, err := s.cfg.Store.GetEvent(r.Context(), r.PathValue("id"))
+	id, source := r.PathValue("id"), r.URL.Query().Get("source")
+	recs, err := s.cfg.Store.EventsByID(r.Context(), id)
 	if err != nil {
 		s.storeError(w, r, err)
 		return
 	}
+	if r.URL.Query().Has("source") {
+		recs = slices.DeleteFunc(recs, func(ev store.EventRecord) bool { return ev.Source != source })
+	}
+	switch len(recs) {
+	case 0:
+		writeError(w, errNotFound)
+		return
+	case 1:
+	default:
+		sources := make([]string, 0, len(recs))
+		for _, ev := range recs {
+			sources = append(sources, ev.Source)
+		}
+		writeJSON(w, http.StatusConflict, map[string]any{
+			"error": apiError{Code: "ambiguous_id", Message: fmt.Sprintf("%d sources sent an event with this id", len(recs)),
+				Hint: "add ?source= with one of the sources listed"},
+			"sources": sources,
+		})
+		return
+	}
+	ev := recs[0]
 	writeJSON(w, http.StatusOK, map[string]any{
 		"id": ev.ID, "type": ev.Type, "source": ev.Source, "time": ev.Time,
 		"applied": ev.Applied, "reason": ev.Reason, "applied_at": ev.AppliedAt,

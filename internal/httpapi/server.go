@@ -33,6 +33,8 @@ type Config struct {
 	// MaxBodyBytes bounds event intake bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// Ready reports whether the bus and store are usable (for /readyz).
+	// /readyz is unauthenticated: it names the dependency of a
+	// *NotReadyError and nothing else (the error itself is logged).
 	Ready  func(ctx context.Context) error
 	Logger *slog.Logger
 	// Extra routes mounted as they are (provider webhooks verify their own
@@ -82,7 +84,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /v1/deadletters", s.auth(http.HandlerFunc(s.listDeadLetters)))
 	s.mux.Handle("GET /v1/deadletters/{id}", s.auth(http.HandlerFunc(s.getDeadLetter)))
 	s.mux.Handle("POST /v1/deadletters/{id}/replay", s.auth(http.HandlerFunc(s.replayDeadLetter)))
-	healthRoutes(s.mux, s.cfg.Ready)
+	healthRoutes(s.mux, s.cfg.Ready, s.cfg.Logger)
 	if s.cfg.Metrics != nil {
 		s.mux.Handle("GET /metrics", s.cfg.Metrics)
 	}
@@ -113,3 +115,14 @@ func (s *Server) auth(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// NotReadyError says which dependency is down. /readyz, which anyone can
+// reach, shows only Dependency; Err (which may name a database user, host
+// or file) goes to the log.
+type NotReadyError struct {
+	Dependency string // "nats", "jetstream", "store"
+	Err        error
+}
+
+func (e *NotReadyError) Error() string { return e.Dependency + " not ready: " + e.Err.Error() }
+func (e *NotReadyError) Unwrap() error { return e.Err }

@@ -1,6 +1,6 @@
-// Package logmask keeps phone numbers and email addresses out of nudge's
-// logs (PRODUCT.md invariant 8): Handler wraps any slog.Handler and masks
-// them in the message, in every attribute — strings, errors, groups,
+// Package logmask keeps phone numbers, email addresses (PRODUCT.md
+// invariant 8) and credentials out of nudge's logs: Handler wraps any
+// slog.Handler and masks them in the message, in every attribute — strings, errors, groups,
 // structs logged with slog.Any — and in attributes added with WithAttrs.
 //
 // A phone number keeps its leading "+", its first digits (country code and
@@ -19,9 +19,11 @@ import (
 // Emails, also URL-encoded (%40) as they appear in logged query strings.
 var emailPattern = regexp.MustCompile(`[A-Za-z0-9._%+\-]+(?:@|%40)[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}`)
 
-// String returns s with phone numbers and email addresses masked. It
+// String returns s with credentials (see [Credentials]), phone numbers and
+// email addresses masked. It
 // returns s itself, without allocating, when there is nothing to mask.
 func String(s string) string {
+	s = Credentials(s)
 	hasAt, digits := scan(s)
 	if hasAt {
 		s = maskEmails(s)

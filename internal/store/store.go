@@ -248,6 +248,7 @@ type EventRecord struct {
 // Store is the durable record. Implementations must be safe for concurrent use.
 type Store interface {
 	CarePauses
+	EventLookup
 	// ApplyClientUpsert creates or updates a client. An event older than the
 	// client's UpdatedAt leaves the row as it is (ReasonStale).
 	ApplyClientUpsert(ctx context.Context, ev EventRef, c Client) (Result, error)
@@ -319,7 +320,8 @@ type Store interface {
 	RecordEvent(ctx context.Context, ev EventRef, reason string) (Result, error)
 
 	// GetEvent returns the record of an applied event, ErrNotFound if nudge
-	// has not applied it.
+	// has not applied it, and ErrConflict when several sources sent an
+	// event with this id (use EventsByID).
 	GetEvent(ctx context.Context, id string) (EventRecord, error)
 
 	// ClientsByAddress returns the clients whose phone (channel sms, exact

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -15,8 +14,9 @@ import (
 type eventChange func(tx *sql.Tx, at time.Time) (store.Result, error)
 
 // applyEvent records ev and runs change in one transaction. The events
-// primary key is the idempotency check: when the id exists the event is a
-// replay and change does not run. Declined events (stale, unknown, ...) are
+// primary key (source, id) is the idempotency check: when the pair exists
+// the event is a replay and change does not run; the same id from another
+// source is another event. Declined events (stale, unknown, ...) are
 // recorded with their reason so that "why was nothing sent?" has an answer.
 func (s *Store) applyEvent(ctx context.Context, ev store.EventRef, change eventChange) (store.Result, error) {
 	if ev.ID == "" {
@@ -28,7 +28,7 @@ func (s *Store) applyEvent(ctx context.Context, ev store.EventRef, change eventC
 		inserted, err := tx.ExecContext(ctx, s.rebind(`
 			INSERT INTO events (id, type, source, event_time, applied, reason, applied_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO NOTHING`),
+			ON CONFLICT (source, id) DO NOTHING`),
 			ev.ID, ev.Type, ev.Source, s.bindTime(at), false, "", s.bindTime(s.nowUTC()))
 		if err != nil {
 			return fmt.Errorf("recording event %s: %w", ev.ID, err)
@@ -42,8 +42,8 @@ func (s *Store) applyEvent(ctx context.Context, ev store.EventRef, change eventC
 		if res, err = change(tx, at); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, s.rebind(`UPDATE events SET applied = ?, reason = ? WHERE id = ?`),
-			res.Applied, res.Reason, ev.ID)
+		_, err = tx.ExecContext(ctx, s.rebind(`UPDATE events SET applied = ?, reason = ? WHERE source = ? AND id = ?`),
+			res.Applied, res.Reason, ev.Source, ev.ID)
 		if err != nil {
 			return fmt.Errorf("recording outcome of event %s: %w", ev.ID, err)
 		}
@@ -77,18 +77,40 @@ func (s *Store) eventTime(ev store.EventRef) time.Time {
 	return normTime(ev.Time)
 }
 
-// GetEvent returns the record of an applied or declined event.
+// GetEvent returns the record of an applied or declined event; when
+// several sources used the id it is ErrConflict (see EventsByID).
 func (s *Store) GetEvent(ctx context.Context, id string) (store.EventRecord, error) {
-	var r store.EventRecord
-	err := s.read.QueryRowContext(ctx, s.rebind(`
-		SELECT id, type, source, event_time, applied, reason, applied_at
-		FROM events WHERE id = ?`), id).
-		Scan(&r.ID, &r.Type, &r.Source, scanTime(&r.Time), &r.Applied, &r.Reason, scanTime(&r.AppliedAt))
-	if errors.Is(err, sql.ErrNoRows) {
+	recs, err := s.EventsByID(ctx, id)
+	switch {
+	case err != nil:
+		return store.EventRecord{}, err
+	case len(recs) == 0:
 		return store.EventRecord{}, fmt.Errorf("getting event %q: %w", id, store.ErrNotFound)
+	case len(recs) > 1:
+		return store.EventRecord{}, fmt.Errorf("getting event %q: %d sources sent this id: %w", id, len(recs), store.ErrConflict)
 	}
+	return recs[0], nil
+}
+
+// EventsByID returns every source's record of the id, sorted by source.
+func (s *Store) EventsByID(ctx context.Context, id string) ([]store.EventRecord, error) {
+	rows, err := s.read.QueryContext(ctx, s.rebind(`
+		SELECT id, type, source, event_time, applied, reason, applied_at
+		FROM events WHERE id = ? ORDER BY source`), id)
 	if err != nil {
-		return store.EventRecord{}, fmt.Errorf("getting event %q: %w", id, err)
+		return nil, fmt.Errorf("getting event %q: %w", id, err)
 	}
-	return r, nil
+	defer rows.Close()
+	out := []store.EventRecord{}
+	for rows.Next() {
+		var r store.EventRecord
+		if err := rows.Scan(&r.ID, &r.Type, &r.Source, scanTime(&r.Time), &r.Applied, &r.Reason, scanTime(&r.AppliedAt)); err != nil {
+			return nil, fmt.Errorf("getting event %q: %w", id, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("getting event %q: %w", id, err)
+	}
+	return out, nil
 }

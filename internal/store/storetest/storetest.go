@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ReminderCancel", testReminderCancel},
 		{"ReminderList", testReminderList},
 		{"CarePause", testCarePause},
+		{"EventSources", testEventSources},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
