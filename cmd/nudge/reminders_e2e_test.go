@@ -275,7 +275,7 @@ func TestRemindersEndToEnd(t *testing.T) {
 	}
 
 	// Cal.com: a forged webhook changes nothing; a signed one books.
-	body := []byte(`{"triggerEvent":"BOOKING_CREATED","createdAt":"2030-01-01T00:00:00Z","payload":{"uid":"bkE2E","startTime":"` +
+	body := []byte(`{"triggerEvent":"BOOKING_CREATED","createdAt":"2026-01-01T00:00:00Z","payload":{"uid":"bkE2E","startTime":"` +
 		time.Now().Add(72*time.Hour).UTC().Format(time.RFC3339) + `","attendees":[{"name":"Bea Diaz","email":"bea@example.org","timeZone":"Europe/Madrid"}]}}`)
 	calcomPost := func(sig string) int {
 		req, _ := http.NewRequest(http.MethodPost, "http://"+e.addr+calcom.Path, bytes.NewReader(body))

@@ -53,7 +53,7 @@ func webhookBody(t *testing.T, trigger, uid, rescheduleUID string, start time.Ti
 		}
 		payload[k] = v
 	}
-	b, err := json.Marshal(map[string]any{"triggerEvent": trigger, "createdAt": "2030-05-24T09:30:00.538Z", "payload": payload})
+	b, err := json.Marshal(map[string]any{"triggerEvent": trigger, "createdAt": "2026-05-24T09:30:00.538Z", "payload": payload})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestHandlerRefusesUnsignedAndForged(t *testing.T) {
 func TestHandlerIgnoresOtherTriggersAndRejectsUnmappable(t *testing.T) {
 	pub := &recordingPublisher{}
 	h := NewHandler(Config{Secret: secret}, pub, nil)
-	ping := []byte(`{"triggerEvent":"PING","createdAt":"2030-05-24T09:30:00Z","payload":{}}`)
+	ping := []byte(`{"triggerEvent":"PING","createdAt":"2026-05-24T09:30:00Z","payload":{}}`)
 	if rec := post(t, h, ping, Sign(secret, ping)); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "ignored") {
 		t.Errorf("PING: %d %s", rec.Code, rec.Body)
 	}
@@ -212,7 +212,7 @@ func TestMapPerTrigger(t *testing.T) {
 	if booked != want {
 		t.Errorf("booked = %+v\nwant %+v", booked, want)
 	}
-	if !created[1].Time.Equal(time.Date(2030, 5, 24, 9, 30, 0, 538e6, time.UTC)) {
+	if !created[1].Time.Equal(time.Date(2026, 5, 24, 9, 30, 0, 538e6, time.UTC)) {
 		t.Errorf("event time %v, want the webhook's createdAt", created[1].Time)
 	}
 
