@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // testEventSources: CloudEvents identifies an event by source and id, so
@@ -33,8 +34,8 @@ func testEventSources(t *testing.T, s store.Store) {
 	// purpose: two ledger entries (the ledger's event id names the source).
 	for _, ref := range []store.EventRef{booking, journal} {
 		ref.ID, ref.Type = "7", "consent.granted"
-		res, err = s.AppendConsent(ctx, ref, store.ConsentEntry{ClientID: "c-" + ref.Source[1:], Channel: store.ChannelSMS,
-			Purpose: store.PurposeReminders, Action: store.ConsentGranted, Source: "form", EventID: ref.LedgerEventID()})
+		res, err = s.AppendConsent(ctx, ref, store.ConsentEntry{ClientID: "c-" + ref.Source[1:], Channel: vocab.SMS,
+			Purpose: vocab.Reminders, Action: store.ConsentGranted, Source: "form", EventID: ref.LedgerEventID()})
 		wantResult(t, "consent 7 from "+ref.Source, res, err, applied)
 	}
 
