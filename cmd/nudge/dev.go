@@ -18,6 +18,7 @@ import (
 	"github.com/nudgehq/nudge/internal/app"
 	"github.com/nudgehq/nudge/internal/bus"
 	"github.com/nudgehq/nudge/internal/pacing"
+	"github.com/nudgehq/nudge/internal/staff"
 	"github.com/nudgehq/nudge/internal/vocab"
 )
 
@@ -53,6 +54,10 @@ func (d *devCmd) Run(g *globals) error {
 	if d.APIToken == "" {
 		saved = filepath.Join(d.DataDir, "api-token")
 	}
+	if err != nil {
+		return err
+	}
+	adminPassword, err := devSecret(d.DataDir, "admin-password", "", staff.GeneratePassword)
 	if err != nil {
 		return err
 	}
@@ -95,10 +100,11 @@ func (d *devCmd) Run(g *globals) error {
 			"GET /v1/dev/outbox":   fakes.outbox(),
 			"POST /v1/dev/inbound": fakes.inbound(publicURL),
 		},
-		Reminders: d.reminders(),
-		Calcom:    d.calcom(),
-		Logger:    g.logger,
-		Out:       g.stdout,
+		InitialAdmin: &app.InitialAdmin{Email: devAdminEmail, Password: adminPassword},
+		Reminders:    d.reminders(),
+		Calcom:       d.calcom(),
+		Logger:       g.logger,
+		Out:          g.stdout,
 		Banner: func(w io.Writer, addr string) {
 			natsLine := "embedded, in-process only (add --nats-listen ADDR for outside clients)"
 			if d.NATSListen != "" {
@@ -115,7 +121,9 @@ nudge dev is running
                   file store %s
   store           SQLite %s
   HTTP API        http://%s/v1/
-  console         http://%s/#token=%s
+  console         http://%s/
+                  log in as %s, password %s
+                  (saved in %s; made on the first start)
   API token       %s
                   (%s)
 
@@ -125,11 +133,14 @@ Try it (in another terminal, from this directory):
   curl -s -H 'Authorization: Bearer %s' http://%s/v1/clients/c_1
 
 Ctrl-C stops nudge; everything is kept in %s.
-`, natsLine, jsDir, dbPath, addr, addr, token, token, tokenNote, addr, token, token, addr, d.DataDir)
+`, natsLine, jsDir, dbPath, addr, addr, devAdminEmail, adminPassword, filepath.Join(d.DataDir, "admin-password"), token, tokenNote, addr, token, token, addr, d.DataDir)
 		},
 	}
 	return app.Run(g.ctx, cfg)
 }
+
+// devAdminEmail is the login of the admin dev mode creates on its first start.
+const devAdminEmail = "admin@localhost"
 
 func devTopology(ackWait time.Duration, maxDeliver int) bus.Topology {
 	t := bus.DefaultTopology(1)

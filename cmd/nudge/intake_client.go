@@ -129,9 +129,25 @@ func (c *intakeClient) postLines(lines []fileLine) (accepted, duplicates int, pr
 // call does one API request and decodes a JSON answer into out. Error
 // answers become errors carrying the server's message and hint.
 func (c *intakeClient) call(method, path string, out any) error {
-	req, err := http.NewRequest(method, c.base+path, nil)
+	return c.send(method, path, nil, out)
+}
+
+// send is call with a JSON request body (none when in is nil).
+func (c *intakeClient) send(method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, c.base+path, body)
 	if err != nil {
 		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	resp, err := c.http.Do(req)

@@ -5,6 +5,7 @@
 //	nudge publish   send events (one, or a JSONL file)
 //	nudge migrate   apply or inspect database migrations
 //	nudge fakeprovider   fake Twilio and SendGrid APIs for tests and staging
+//	nudge staff     add, list, disable console accounts; reset passwords
 //	nudge bench-reminders   measure reminder scheduling (rate, memory, lateness)
 //
 // Every flag can also be set through an environment variable: --api-token
@@ -33,6 +34,7 @@ type cli struct {
 	Publish   publishCmd   `cmd:"" help:"Publish events to a running nudge over its HTTP API."`
 	Migrate   migrateCmd   `cmd:"" help:"Apply or inspect database migrations."`
 	DLQ       dlqCmd       `cmd:"" name:"dlq" help:"List, show and replay dead letters."`
+	Staff     staffCmd     `cmd:"" help:"Add, list, disable staff accounts and reset their passwords."`
 	Templates templatesCmd `cmd:"" help:"Lint and preview message templates."`
 	Version   versionCmd   `cmd:"" help:"Print the version."`
 

@@ -55,6 +55,9 @@ type Config struct {
 	Calcom calcom.Config
 	// ExtraAuthed are more API routes behind the token (dev outbox).
 	ExtraAuthed map[string]http.Handler
+	// InitialAdmin, when set, is created as an admin if the store has no
+	// staff account yet (dev mode's first start).
+	InitialAdmin *InitialAdmin
 
 	Logger *slog.Logger
 	// Banner, when set, is written once everything is up (dev mode's
@@ -118,6 +121,9 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return err
 	}
 	closers = append(closers, func() { _ = st.Close() })
+	if _, err := ensureInitialAdmin(ctx, st, cfg.InitialAdmin, log); err != nil {
+		return err
+	}
 
 	// Metrics: one set per Run, on its own registry.
 	m := metrics.New(metrics.Config{
@@ -202,6 +208,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		APIToken:    cfg.APIToken,
 		Logger:      log,
 		Mode:        cfg.Mode,
+		PublicURL:   cfg.Delivery.Practice.PublicURL,
 		ExtraAuthed: authed,
 		Extra:       extra,
 		DeadLetters: dead,

@@ -86,7 +86,7 @@ func (s *Server) replayDeadLetter(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errUnavailable)
 		return
 	}
-	d, err := s.cfg.DeadLetters.Replay(r.Context(), id, "api-token")
+	d, err := s.cfg.DeadLetters.Replay(r.Context(), id, actorName(r))
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		writeError(w, apiError{http.StatusConflict, "already_replayed", err.Error(), "a dead letter is replayed once; its outcome shows in the deliveries ledger"})

@@ -116,9 +116,15 @@ func (s *Server) countEvent(typ, result string) {
 	}
 }
 
+// audit records an action by whoever the request acts for (a staff
+// member's email or "api-token").
 func (s *Server) audit(r *http.Request, action, target, detail string) {
+	s.auditAs(r, actorName(r), action, target, detail)
+}
+
+func (s *Server) auditAs(r *http.Request, actor, action, target, detail string) {
 	err := s.cfg.Store.AppendAudit(r.Context(), store.AuditEntry{
-		Actor:  "api-token",
+		Actor:  actor,
 		Action: action,
 		Target: target,
 		Detail: detail,

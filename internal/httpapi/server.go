@@ -1,17 +1,20 @@
 // Package httpapi is nudge's HTTP surface: event intake (POST /v1/events),
 // the read API, health checks and the staff console.
 //
-// Every /v1 route needs `Authorization: Bearer <token>`. Errors share one
-// JSON shape: {"error": {"code", "message", "hint"}}.
+// Every /v1 route needs `Authorization: Bearer <token>` (machines) or a
+// staff session cookie from POST /login (people, through the console); see
+// auth.go. Errors share one JSON shape: {"error": {"code", "message", "hint"}}.
 package httpapi
 
 import (
 	"context"
-	"crypto/subtle"
 	"log/slog"
 	"net/http"
-	"strings"
+	"net/url"
+	"sync"
+	"time"
 
+	"github.com/nudgehq/nudge/internal/staff"
 	"github.com/nudgehq/nudge/internal/store"
 	"github.com/nudgehq/nudge/publishers"
 )
@@ -52,12 +55,29 @@ type Config struct {
 	Metrics http.Handler
 	// DeadLetters replays dead letters (POST /v1/deadletters/{id}/replay).
 	DeadLetters DeadLetterReplayer
+	// PublicURL is where people reach nudge. An https URL makes the
+	// session cookie Secure; its origin is trusted for state-changing
+	// requests from browsers (behind a proxy that rewrites Host).
+	PublicURL string
+	// SessionTTL is how long a console login lasts; 0 means
+	// staff.DefaultSessionTTL.
+	SessionTTL time.Duration
+	// PasswordParams are the Argon2id costs for new password hashes; zero
+	// means staff.DefaultParams (tests lower them).
+	PasswordParams staff.Params
 }
 
 // Server serves the HTTP API.
 type Server struct {
 	cfg Config
 	mux *http.ServeMux
+	// cop refuses state-changing browser requests from other origins.
+	cop *http.CrossOriginProtection
+	// secureCookie is set when PublicURL is https.
+	secureCookie bool
+	logins       loginLocks
+	// dummyHash is verified for unknown accounts (same time as a real one).
+	dummyHash func() string
 }
 
 // New returns a server for cfg.
@@ -68,13 +88,28 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = staff.DefaultSessionTTL
+	}
+	if cfg.PasswordParams == (staff.Params{}) {
+		cfg.PasswordParams = staff.DefaultParams
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), cop: http.NewCrossOriginProtection(),
+		dummyHash: sync.OnceValue(func() string { return staff.DummyHash(cfg.PasswordParams) })}
+	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Scheme != "" && u.Host != "" {
+		s.secureCookie = u.Scheme == "https"
+		if err := s.cop.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
+			cfg.Logger.Warn("public URL is not a usable origin", "err", err)
+		}
+	}
 	s.routes()
 	return s
 }
 
 func (s *Server) routes() {
-	s.mux.Handle("POST /v1/events", s.auth(http.HandlerFunc(s.postEvents)))
+	// Event intake is for machines: people act through the console's
+	// routes, which name them in the audit log.
+	s.mux.Handle("POST /v1/events", s.tokenOnly(http.HandlerFunc(s.postEvents)))
 	s.mux.Handle("GET /v1/events/{id}", s.auth(http.HandlerFunc(s.getEvent)))
 	s.mux.Handle("GET /v1/clients/{id}", s.auth(http.HandlerFunc(s.getClient)))
 	s.mux.Handle("GET /v1/sessions/{id}", s.auth(http.HandlerFunc(s.getSession)))
@@ -84,11 +119,13 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /v1/deadletters", s.auth(http.HandlerFunc(s.listDeadLetters)))
 	s.mux.Handle("GET /v1/deadletters/{id}", s.auth(http.HandlerFunc(s.getDeadLetter)))
 	s.mux.Handle("POST /v1/deadletters/{id}/replay", s.auth(http.HandlerFunc(s.replayDeadLetter)))
+	s.staffRoutes()
 	healthRoutes(s.mux, s.cfg.Ready, s.cfg.Logger)
 	if s.cfg.Metrics != nil {
 		s.mux.Handle("GET /metrics", s.cfg.Metrics)
 	}
 	s.mux.HandleFunc("GET /{$}", s.console)
+	s.mux.Handle("GET /console/static/", consoleStaticHandler())
 	for pattern, h := range s.cfg.Extra {
 		s.mux.Handle(pattern, h)
 	}
@@ -100,20 +137,6 @@ func (s *Server) routes() {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
-}
-
-// auth rejects requests without the API token. The comparison is constant
-// time so the token cannot be guessed byte by byte.
-func (s *Server) auth(next http.Handler) http.Handler {
-	want := []byte(s.cfg.APIToken)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || len(want) == 0 || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), want) != 1 {
-			writeError(w, errUnauthorized)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // NotReadyError says which dependency is down. /readyz, which anyone can

@@ -249,6 +249,7 @@ type EventRecord struct {
 type Store interface {
 	CarePauses
 	EventLookup
+	StaffStore
 	// ApplyClientUpsert creates or updates a client. An event older than the
 	// client's UpdatedAt leaves the row as it is (ReasonStale).
 	ApplyClientUpsert(ctx context.Context, ev EventRef, c Client) (Result, error)

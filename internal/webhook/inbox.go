@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/nudgehq/nudge/internal/staff"
 	"github.com/nudgehq/nudge/internal/store"
 	"github.com/nudgehq/nudge/internal/vocab"
 )
@@ -106,7 +107,10 @@ func (h *Handler) getInbox(w http.ResponseWriter, r *http.Request) {
 const maxStaffName = 100
 
 func (h *Handler) resolveInbox(w http.ResponseWriter, r *http.Request) {
-	actor := "api-token"
+	actor := staff.TokenActor
+	// A logged-in person is named by their account; the body's "staff"
+	// only names someone for machines using the API token.
+	person, _ := staff.ActorFrom(r.Context())
 	body, bad := readBody(w, r, 4<<10)
 	if bad != nil {
 		writeError(w, *bad)
@@ -125,9 +129,12 @@ func (h *Handler) resolveInbox(w http.ResponseWriter, r *http.Request) {
 			writeError(w, webhookError{http.StatusBadRequest, "bad_staff", "staff must be a printable name of at most 100 bytes"})
 			return
 		}
-		if name != "" {
+		if name != "" && !person.IsPerson() {
 			actor = "staff:" + name
 		}
+	}
+	if person.IsPerson() {
+		actor = person.Name()
 	}
 	m, err := h.cfg.Store.ResolveInbound(r.Context(), r.PathValue("id"), actor)
 	if err != nil {

@@ -63,6 +63,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ReminderList", testReminderList},
 		{"CarePause", testCarePause},
 		{"EventSources", testEventSources},
+		{"StaffAccounts", testStaffAccounts},
+		{"StaffSessions", testStaffSessions},
+		{"StaffLoginThrottle", testStaffLoginThrottle},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,0 +1,2 @@
+// nudge console: small behaviours on server-rendered pages. No build step.
+"use strict";
