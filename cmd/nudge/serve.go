@@ -32,6 +32,8 @@ type serveCmd struct {
 	NATSTLSKey   string `name:"nats-tls-key" help:"Client key for NATS mutual TLS." type:"existingfile" placeholder:"FILE"`
 	Replicas     int    `help:"JetStream replicas for nudge's streams (3 for a production cluster)." default:"3"`
 
+	StartTimeout time.Duration `name:"start-timeout" help:"How long to wait at start for NATS, JetStream leaders and Postgres (they often start together with nudge)." default:"2m"`
+
 	reminderFlags `embed:""`
 	providerFlags `embed:""`
 }
@@ -68,6 +70,9 @@ func (s *serveCmd) validate() error {
 	if _, _, err := net.SplitHostPort(s.MetricsListen); s.MetricsListen != "" && err != nil {
 		add("NUDGE_METRICS_LISTEN (--metrics-listen) %q is not a host:port address", s.MetricsListen)
 	}
+	if s.StartTimeout < time.Second {
+		add("NUDGE_START_TIMEOUT (--start-timeout) must be at least 1s, got %v", s.StartTimeout)
+	}
 	if s.Replicas < 1 || s.Replicas > 5 {
 		add("NUDGE_REPLICAS (--replicas) must be 1 to 5, got %d", s.Replicas)
 	}
@@ -103,12 +108,13 @@ func (s *serveCmd) Run(g *globals) error {
 			TLSCAFile: s.NATSTLSCA, TLSCertFile: s.NATSTLSCert, TLSKeyFile: s.NATSTLSKey,
 			Name: "nudge-serve@" + host,
 		},
-		Topology:  bus.DefaultTopology(s.Replicas),
-		OpenStore: openPostgres(s.DatabaseURL, !s.NoMigrate),
-		Delivery:  s.delivery(s.QuietHours),
-		Reminders: s.reminders(),
-		Calcom:    s.calcom(),
-		Logger:    g.logger,
-		Out:       g.stdout,
+		Topology:     bus.DefaultTopology(s.Replicas),
+		OpenStore:    openPostgres(s.DatabaseURL, !s.NoMigrate, s.StartTimeout, g.logger),
+		StartTimeout: s.StartTimeout,
+		Delivery:     s.delivery(s.QuietHours),
+		Reminders:    s.reminders(),
+		Calcom:       s.calcom(),
+		Logger:       g.logger,
+		Out:          g.stdout,
 	})
 }

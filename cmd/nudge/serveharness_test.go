@@ -117,7 +117,7 @@ type serveProc struct {
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the current run has exited
 	out  *lockedBuffer
-	all *lockedBuffer // output of every run, for failure messages
+	all  *lockedBuffer // output of every run, for failure messages
 }
 
 // newServeProc prepares a serve process; env is added to the basic

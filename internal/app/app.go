@@ -5,6 +5,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -68,6 +69,9 @@ type Config struct {
 
 	// ShutdownTimeout bounds the graceful stop; default 10s.
 	ShutdownTimeout time.Duration
+	// StartTimeout bounds how long Run waits for NATS, JetStream and the
+	// store at start; default bus.DefaultStartTimeout.
+	StartTimeout time.Duration
 }
 
 // Run starts nudge and blocks until ctx is cancelled, then shuts down in
@@ -87,6 +91,11 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		}
 	}()
 
+	// Starting waits, within a bound, for a cluster that is still forming.
+	startCtx, cancelStart := context.WithTimeoutCause(ctx, cmp.Or(cfg.StartTimeout, bus.DefaultStartTimeout),
+		errors.New("start timeout reached (NUDGE_START_TIMEOUT)"))
+	defer cancelStart()
+
 	// Bus.
 	var nc *nats.Conn
 	var ns *server.Server
@@ -98,7 +107,9 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		closers = append(closers, func() { ns.Shutdown(); ns.WaitForShutdown() })
 		nc, err = bus.ConnectEmbedded(ns, "nudge-"+cfg.Mode)
 	} else {
-		nc, err = bus.Connect(cfg.NATS)
+		natsCfg := cfg.NATS
+		natsCfg.Logger = log
+		nc, err = bus.Connect(startCtx, natsCfg)
 	}
 	if err != nil {
 		return err
@@ -108,10 +119,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return fmt.Errorf("opening jetstream: %w", err)
 	}
-	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err = bus.Provision(pctx, js, cfg.Topology)
-	cancel()
-	if err != nil {
+	if err := bus.ProvisionRetrying(startCtx, js, cfg.Topology, log); err != nil {
 		return err
 	}
 
@@ -137,7 +145,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return err
 	}
 	ingest := &consumers.Ingest{Store: st, Logger: log, Sessions: reminders}
-	ic, err := js.Consumer(ctx, bus.StreamEvents, bus.ConsumerIngest)
+	ic, err := openConsumer(startCtx, js, bus.StreamEvents, bus.ConsumerIngest, log)
 	if err != nil {
 		return fmt.Errorf("opening ingest consumer: %w", err)
 	}
@@ -146,13 +154,13 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return err
 	}
 	disp := consumers.BusDispatcher{JS: js}
-	stopDeliver, err := startDeliverer(ctx, js, st, cfg, disp, m, m.ConsumerMessage, log)
+	stopDeliver, err := startDeliverer(ctx, startCtx, js, st, cfg, disp, m, m.ConsumerMessage, log)
 	if err != nil {
 		_ = stopIngest(context.Background())
 		return err
 	}
 	dead := &consumers.DeadLetters{Store: st, JS: js, Logger: log, Counted: m.DeadLettered}
-	dc, err := js.Consumer(ctx, bus.StreamAdvisories, bus.ConsumerDeadLetter)
+	dc, err := openConsumer(startCtx, js, bus.StreamAdvisories, bus.ConsumerDeadLetter, log)
 	if err != nil {
 		_ = errors.Join(stopIngest(context.Background()), stopDeliver(context.Background()))
 		return fmt.Errorf("opening deadletter consumer: %w", err)
@@ -260,4 +268,16 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		log.Warn("consumer drain", "err", serr)
 	}
 	return err
+}
+
+// openConsumer looks up a provisioned durable consumer, retrying while the
+// cluster moves its leader (bounded by ctx).
+func openConsumer(ctx context.Context, js jetstream.JetStream, stream, name string, log *slog.Logger) (jetstream.Consumer, error) {
+	var c jetstream.Consumer
+	err := bus.Retry(ctx, log, "consumer "+stream+"/"+name, func(ctx context.Context) error {
+		var err error
+		c, err = js.Consumer(ctx, stream, name)
+		return err
+	})
+	return c, err
 }

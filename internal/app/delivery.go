@@ -91,7 +91,7 @@ func (d Delivery) templates() (*templates.Set, error) {
 }
 
 // startDeliverer builds the deliverer and starts the deliver consumer.
-func startDeliverer(ctx context.Context, js jetstream.JetStream, st store.Store, cfg Config, disp consumers.Dispatcher, obs consumers.Observer, observe func(consumer, result string, delivered uint64), log *slog.Logger) (func(context.Context) error, error) {
+func startDeliverer(ctx, startCtx context.Context, js jetstream.JetStream, st store.Store, cfg Config, disp consumers.Dispatcher, obs consumers.Observer, observe func(consumer, result string, delivered uint64), log *slog.Logger) (func(context.Context) error, error) {
 	d := cfg.Delivery
 	senders, err := d.senders()
 	if err != nil {
@@ -103,11 +103,14 @@ func startDeliverer(ctx context.Context, js jetstream.JetStream, st store.Store,
 	}
 	var pacer consumers.Pacer
 	if len(d.Rates) > 0 {
-		p, err := pacing.New(ctx, js, d.Rates, cfg.Topology.Replicas)
+		err := bus.Retry(startCtx, log, "key-value bucket "+pacing.Bucket, func(ctx context.Context) error {
+			p, err := pacing.New(ctx, js, d.Rates, cfg.Topology.Replicas)
+			pacer = p
+			return err
+		})
 		if err != nil {
 			return nil, err
 		}
-		pacer = p
 	}
 	window := d.QuietHours
 	if window == (quiethours.Window{}) {
@@ -140,7 +143,7 @@ func startDeliverer(ctx context.Context, js jetstream.JetStream, st store.Store,
 		Logger:        log,
 		Checks:        consumers.DefaultChecks(st, window, cadence),
 	}
-	c, err := js.Consumer(ctx, bus.StreamNotify, bus.ConsumerDeliver)
+	c, err := openConsumer(startCtx, js, bus.StreamNotify, bus.ConsumerDeliver, log)
 	if err != nil {
 		return nil, fmt.Errorf("opening deliver consumer: %w", err)
 	}

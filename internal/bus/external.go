@@ -1,8 +1,10 @@
 package bus
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -30,15 +32,20 @@ type ExternalConfig struct {
 	TLSCertFile string
 	TLSKeyFile  string
 	Name        string
+	// Logger hears what Connect waits for.
+	Logger *slog.Logger
 }
 
-// Connect dials the external cluster and checks its version.
-func Connect(cfg ExternalConfig) (*nats.Conn, error) {
+// Connect dials the external cluster and checks its version. A cluster
+// that is not up yet is waited for (retrying, and saying so) until ctx
+// ends: replicas and NATS nodes of one deployment start together.
+func Connect(ctx context.Context, cfg ExternalConfig) (*nats.Conn, error) {
 	opts := []nats.Option{
 		nats.Name(cfg.Name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(time.Second),
 		nats.Timeout(5 * time.Second),
+		nats.RetryOnFailedConnect(true),
 	}
 	if cfg.CredsFile != "" {
 		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
@@ -65,6 +72,22 @@ func Connect(cfg ExternalConfig) (*nats.Conn, error) {
 	nc, err := nats.Connect(cfg.URL, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("bus: connecting to nats at %s: %w", logmask.Credentials(cfg.URL), err)
+	}
+	err = Retry(ctx, cfg.Logger, "a connection to NATS at "+cfg.URL, func(context.Context) error {
+		if nc.IsConnected() {
+			return nil
+		}
+		if last := nc.LastError(); last != nil {
+			if errors.Is(last, nats.ErrAuthorization) || errors.Is(last, nats.ErrAuthExpired) || errors.Is(last, nats.ErrAuthRevoked) {
+				return &stopRetry{fmt.Errorf("bus: nats at %s refused nudge's credentials: %w", cfg.URL, last)}
+			}
+			return fmt.Errorf("%s: %w", nc.Status(), last)
+		}
+		return errors.New(nc.Status().String())
+	})
+	if err != nil {
+		nc.Close()
+		return nil, err
 	}
 	if err := CheckServerVersion(nc.ConnectedServerVersion()); err != nil {
 		nc.Close()

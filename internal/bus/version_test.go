@@ -45,7 +45,7 @@ func fakeOldServer(t *testing.T, version string) string {
 
 func TestConnectRefusesOldServer(t *testing.T) {
 	url := fakeOldServer(t, "2.9.25")
-	nc, err := Connect(ExternalConfig{URL: url, Name: "test"})
+	nc, err := Connect(t.Context(), ExternalConfig{URL: url, Name: "test"})
 	if err == nil {
 		nc.Close()
 		t.Fatal("Connect to a 2.9 server succeeded")
@@ -62,7 +62,7 @@ func TestConnectRefusesOldServer(t *testing.T) {
 
 func TestConnectAcceptsCurrentServer(t *testing.T) {
 	url := fakeOldServer(t, "2.12.3")
-	nc, err := Connect(ExternalConfig{URL: url, Name: "test"})
+	nc, err := Connect(t.Context(), ExternalConfig{URL: url, Name: "test"})
 	if err != nil {
 		t.Fatalf("Connect to a 2.12 server: %v", err)
 	}
