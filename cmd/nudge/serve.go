@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net"
@@ -70,7 +71,7 @@ func (s *serveCmd) validate() error {
 	if _, _, err := net.SplitHostPort(s.MetricsListen); s.MetricsListen != "" && err != nil {
 		add("NUDGE_METRICS_LISTEN (--metrics-listen) %q is not a host:port address", s.MetricsListen)
 	}
-	if s.StartTimeout < time.Second {
+	if s.StartTimeout < 0 || s.StartTimeout > 0 && s.StartTimeout < time.Second {
 		add("NUDGE_START_TIMEOUT (--start-timeout) must be at least 1s, got %v", s.StartTimeout)
 	}
 	if s.Replicas < 1 || s.Replicas > 5 {
@@ -109,7 +110,7 @@ func (s *serveCmd) Run(g *globals) error {
 			Name: "nudge-serve@" + host,
 		},
 		Topology:     bus.DefaultTopology(s.Replicas),
-		OpenStore:    openPostgres(s.DatabaseURL, !s.NoMigrate, s.StartTimeout, g.logger),
+		OpenStore:    openPostgres(s.DatabaseURL, !s.NoMigrate, cmp.Or(s.StartTimeout, bus.DefaultStartTimeout), g.logger),
 		StartTimeout: s.StartTimeout,
 		Delivery:     s.delivery(s.QuietHours),
 		Reminders:    s.reminders(),
