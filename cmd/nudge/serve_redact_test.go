@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nudgehq/nudge/internal/bus"
 )
@@ -22,7 +24,10 @@ func TestServeErrorsRedactCredentials(t *testing.T) {
 		}
 	}
 
-	_, err = bus.Connect(bus.ExternalConfig{URL: "nats://nudge:s3cret@127.0.0.1:1"})
+	// Nothing listens there: Connect waits (start timeout) and then says why.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	_, err = bus.Connect(ctx, bus.ExternalConfig{URL: "nats://nudge:s3cret@127.0.0.1:1"})
 	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "nats://nudge:xxxxx@127.0.0.1:1") {
 		t.Errorf("Connect error = %v, want the URL with its password redacted", err)
 	}

@@ -73,13 +73,13 @@ func Connect(ctx context.Context, cfg ExternalConfig) (*nats.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bus: connecting to nats at %s: %w", logmask.Credentials(cfg.URL), err)
 	}
-	err = Retry(ctx, cfg.Logger, "a connection to NATS at "+cfg.URL, func(context.Context) error {
+	err = Retry(ctx, cfg.Logger, "a connection to NATS at "+logmask.Credentials(cfg.URL), func(context.Context) error {
 		if nc.IsConnected() {
 			return nil
 		}
 		if last := nc.LastError(); last != nil {
 			if errors.Is(last, nats.ErrAuthorization) || errors.Is(last, nats.ErrAuthExpired) || errors.Is(last, nats.ErrAuthRevoked) {
-				return &stopRetry{fmt.Errorf("bus: nats at %s refused nudge's credentials: %w", cfg.URL, last)}
+				return &stopRetry{fmt.Errorf("bus: nats at %s refused nudge's credentials: %w", logmask.Credentials(cfg.URL), last)}
 			}
 			return fmt.Errorf("%s: %w", nc.Status(), last)
 		}
