@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nudgehq/nudge/internal/quiethours"
@@ -111,6 +112,15 @@ type ReminderConfig struct {
 	TelehealthURL string
 	// BookedConfirmation sends a "booked" message when a session is booked.
 	BookedConfirmation bool
+	// Spread is how much earlier than due an unpaced reminder may fire
+	// (at most a sixtieth of its offset), so reminders due together reach
+	// the provider by their due time (see fireplan.go). 0 means
+	// DefaultReminderSpread; negative fires every reminder at its due time.
+	Spread time.Duration
+	// Rates are the pacer's rates per channel (calls per second, as
+	// pacing.Limits): reminders on a paced channel are planned earlier so
+	// that those due together fit the rate. Nil or 0: not paced.
+	Rates map[string]float64
 }
 
 // withDefaults fills zero fields and validates; errors name the field.
@@ -163,6 +173,9 @@ type ReminderScheduler struct {
 	cfg   ReminderConfig
 	now   func() time.Time
 	log   *slog.Logger
+	// planMu serialises planning and recording reminders on paced
+	// channels, so two plans never count the same free room.
+	planMu sync.Mutex
 }
 
 // NewReminderScheduler returns a scheduler. disp queues booked
@@ -286,6 +299,10 @@ func (rs *ReminderScheduler) sync(ctx context.Context, s store.Session, booked b
 			}
 			continue
 		}
+		if r, ok := firedEarly(existing, s.Version, offset, due, now); ok {
+			kept[r.Key] = true
+			continue
+		}
 		key := ReminderKey(s.ID, s.Version, offset, ch)
 		kept[key] = true
 		p := rs.cfg.Policy.Place(due, s.StartsAt, now, loc)
@@ -295,24 +312,33 @@ func (rs *ReminderScheduler) sync(ctx context.Context, s store.Session, booked b
 			}
 			continue
 		}
-		at := p.At.UTC().Truncate(time.Second)
-		notAfter := at.Add(rs.cfg.Staleness)
+		placed := p.At.UTC().Truncate(time.Second)
+		notAfter := placed.Add(rs.cfg.Staleness)
 		if notAfter.After(s.StartsAt) {
 			notAfter = s.StartsAt
+		}
+		unlock := rs.lockPlanning(ch)
+		at, err := rs.planFire(ctx, key, ch, offset, placed, now, loc)
+		if err != nil {
+			unlock()
+			return err
 		}
 		n := Notification{
 			Key: key, ClientID: c.ID, Channel: ch, Purpose: vocab.Reminders, Kind: templates.KindReminder,
 			Vars: vars, SessionID: s.ID, SessionVersion: s.Version, SessionStarts: s.StartsAt, NotAfter: notAfter,
 		}
 		if err := rs.bus.Schedule(ctx, subject, n, at, rs.cfg.Staleness+ScheduleTTLGrace); err != nil {
+			unlock()
 			return err
 		}
 		if _, err := rs.store.UpsertReminder(ctx, store.Reminder{
 			Key: key, SessionID: s.ID, SessionVersion: s.Version, ClientID: c.ID, Offset: offset, Channel: ch,
 			FireAt: at, NotAfter: notAfter, State: store.ReminderScheduled, Reason: p.Reason,
 		}); err != nil {
+			unlock()
 			return fmt.Errorf("recording reminder %s: %w", key, err)
 		}
+		unlock()
 		rs.log.Debug("reminder scheduled", "key", key, "at", at, "placement", p.Reason)
 	}
 

@@ -18,5 +18,8 @@ func newReminders(st store.Store, js jetstream.JetStream, cfg Config, log *slog.
 	if rc.Policy.Window == (quiethours.Window{}) {
 		rc.Policy.Window = cfg.Delivery.QuietHours
 	}
+	if rc.Rates == nil {
+		rc.Rates = cfg.Delivery.Rates // plan fire times within the pacer's rate
+	}
 	return consumers.NewReminderScheduler(st, &consumers.JetStreamSchedules{JS: js}, consumers.BusDispatcher{JS: js}, rc, nil, log)
 }

@@ -383,4 +383,5 @@ type Store interface {
 	CancelReminders(ctx context.Context, sessionID string, keep []string, reason string) (int, error)
 	// ListReminders returns matching reminders, soonest FireAt first.
 	ListReminders(ctx context.Context, f ReminderFilter) ([]Reminder, error)
+	ReminderLoads
 }

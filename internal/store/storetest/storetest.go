@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ReminderUpsert", testReminderUpsert},
 		{"ReminderCancel", testReminderCancel},
 		{"ReminderList", testReminderList},
+		{"ReminderLoad", testReminderLoad},
 		{"CarePause", testCarePause},
 		{"EventSources", testEventSources},
 		{"StaffAccounts", testStaffAccounts},
