@@ -71,6 +71,9 @@ type Config struct {
 	Progress io.Writer
 	// CPUProfile, when set, receives a CPU profile of the max phase.
 	CPUProfile io.Writer
+
+	// prefetch is the deliver runner's Prefetch (0: the library's).
+	prefetch int
 }
 
 // Defaults fills zero fields.

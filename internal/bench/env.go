@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nudgehq/nudge/consumers"
@@ -31,6 +32,7 @@ import (
 // itself, as the schedulers and webhooks do.
 type env struct {
 	cfg      Config
+	ns       *server.Server
 	js       jetstream.JetStream
 	st       store.Store
 	arrivals *arrivals
@@ -45,9 +47,11 @@ func (e *env) close() {
 	}
 }
 
-// start brings the pipeline up. On error what was started is closed.
-func start(ctx context.Context, cfg Config) (_ *env, err error) {
-	e := &env{cfg: cfg, arrivals: newArrivals()}
+// start brings the pipeline up with cfg.Clients clients; idOf matches a
+// provider request to the notification it carries. On error what was
+// started is closed.
+func start(ctx context.Context, cfg Config, idOf func(body []byte) (int64, bool)) (_ *env, err error) {
+	e := &env{cfg: cfg, arrivals: newArrivals(idOf)}
 	defer func() {
 		if err != nil {
 			e.close()
@@ -63,6 +67,7 @@ func start(ctx context.Context, cfg Config) (_ *env, err error) {
 	if err != nil {
 		return nil, err
 	}
+	e.ns = ns
 	e.closers = append(e.closers, func() { ns.Shutdown(); ns.WaitForShutdown() })
 	nc, err := bus.ConnectEmbedded(ns, "nudge-bench")
 	if err != nil {
@@ -83,11 +88,16 @@ func start(ctx context.Context, cfg Config) (_ *env, err error) {
 	if err := e.addClients(ctx); err != nil {
 		return nil, err
 	}
+	return e, e.startPipeline(ctx, topo)
+}
+
+// startPipeline serves the fake providers and starts the deliverer.
+func (e *env) startPipeline(ctx context.Context, topo bus.Topology) error {
 	senders, err := e.startProviders()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return e, e.startDeliverer(ctx, senders, topo)
+	return e.startDeliverer(ctx, senders, topo)
 }
 
 // openStore opens a new SQLite file, or a fresh schema on the Postgres
@@ -122,7 +132,7 @@ func (e *env) openStore(ctx context.Context, dir string) (store.Store, error) {
 // for announcements.
 func (e *env) addClients(ctx context.Context) error {
 	at := time.Now().Add(-time.Hour)
-	for i := range e.cfg.Clients {
+	for i := range e.cfg.Clients { // none for the reminders bench, which adds its own
 		id := clientID(i)
 		_, err := e.st.ApplyClientUpsert(ctx, store.EventRef{ID: "bench-" + id, Type: "client.upserted", Time: at}, store.Client{
 			ID: id, FirstName: "Ada", Timezone: "America/New_York", Locale: "en",
@@ -218,7 +228,7 @@ func (e *env) startDeliverer(ctx context.Context, senders map[vocab.Channel]chan
 	e.handler = &timedHandler{next: dl.Handle}
 	stop, err := consumers.Runner{
 		Name: bus.ConsumerDeliver, Handler: e.handler.handle, Logger: e.cfg.Logger,
-		HandleTimeout: 20 * time.Second, Observe: m.ConsumerMessage, Concurrency: e.cfg.Workers,
+		HandleTimeout: 20 * time.Second, Observe: m.ConsumerMessage, Concurrency: e.cfg.Workers, Prefetch: e.cfg.prefetch,
 	}.Start(ctx, c)
 	if err != nil {
 		return err

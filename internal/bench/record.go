@@ -27,16 +27,28 @@ var marker = regexp.MustCompile(`benchmsg(\d+)`)
 
 func markerFor(id int64) string { return "benchmsg" + strconv.FormatInt(id, 10) }
 
+// markerID finds the notification id a request body carries.
+func markerID(body []byte) (int64, bool) {
+	m := marker.FindSubmatch(body)
+	if m == nil {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(string(m[1]), 10, 64)
+	return id, err == nil
+}
+
 // arrivals records when each notification first reached a fake provider,
 // and how many requests carried it.
 type arrivals struct {
+	idOf     func(body []byte) (int64, bool)
 	mu       sync.Mutex
 	first    map[int64]time.Time
 	requests map[int64]int
 }
 
-func newArrivals() *arrivals {
-	return &arrivals{first: map[int64]time.Time{}, requests: map[int64]int{}}
+// newArrivals matches requests to notifications with idOf.
+func newArrivals(idOf func(body []byte) (int64, bool)) *arrivals {
+	return &arrivals{idOf: idOf, first: map[int64]time.Time{}, requests: map[int64]int{}}
 }
 
 // wrap notes the arrival of every send through h before h (and its
@@ -48,8 +60,7 @@ func (a *arrivals) wrap(h http.Handler) http.Handler {
 			b, err := io.ReadAll(r.Body)
 			r.Body.Close()
 			r.Body = io.NopCloser(bytes.NewReader(b))
-			if m := marker.FindSubmatch(b); err == nil && m != nil {
-				id, _ := strconv.ParseInt(string(m[1]), 10, 64)
+			if id, ok := a.idOf(b); err == nil && ok {
 				a.mu.Lock()
 				if _, ok := a.first[id]; !ok {
 					a.first[id] = at

@@ -25,7 +25,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 	}
 	progress("starting embedded NATS, %s store, fake providers, %d clients", cfg.Store, cfg.Clients)
-	e, err := start(ctx, cfg)
+	e, err := start(ctx, cfg, markerID)
 	if err != nil {
 		return res, err
 	}
