@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"unicode/utf8"
 )
 
 // MaxBatchEvents is the largest batch [ParseBatch] accepts.
@@ -142,9 +143,15 @@ func ParseBatch(raw []byte) ([]Event, []error, error) {
 }
 
 // syntaxCheck reports malformed JSON with the byte offset of the problem.
+// Invalid UTF-8 is malformed too: encoding/json would quietly replace it
+// with U+FFFD, and nudge would store and send text the producer never
+// wrote.
 func syntaxCheck(raw []byte) error {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return errors.New("the body is empty")
+	}
+	if !utf8.Valid(raw) {
+		return fmt.Errorf("not valid UTF-8 at byte %d: send JSON encoded as UTF-8", invalidUTF8At(raw))
 	}
 	if json.Valid(raw) {
 		return nil
@@ -156,6 +163,18 @@ func syntaxCheck(raw []byte) error {
 		return fmt.Errorf("not valid JSON at byte %d: %s", syntax.Offset, syntax.Error())
 	}
 	return errors.New("not valid JSON")
+}
+
+// invalidUTF8At returns the offset of the first byte that is not valid UTF-8.
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return i
+		}
+		i += size
+	}
+	return len(b)
 }
 
 // member is one key/value of a JSON object, in document order.

@@ -49,6 +49,11 @@ func (d *devCmd) Run(g *globals) error {
 	if err := os.MkdirAll(d.DataDir, 0o700); err != nil {
 		return fmt.Errorf("creating data dir: %w", err)
 	}
+	unlock, err := lockDataDir(d.DataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	token, err := devSecret(d.DataDir, "api-token", d.APIToken, apiSecret)
 	saved := ""
 	if d.APIToken == "" {

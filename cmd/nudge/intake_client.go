@@ -111,7 +111,7 @@ func (c *intakeClient) postLines(lines []fileLine) (accepted, duplicates int, pr
 			bad[r.Index] = true
 			parts := make([]string, 0, len(r.Errors))
 			for _, f := range r.Errors {
-				parts = append(parts, f.Message)
+				parts = append(parts, f.Error())
 			}
 			problems = append(problems, fmt.Sprintf("line %d: %s", lines[r.Index].n, strings.Join(parts, "; ")))
 		}

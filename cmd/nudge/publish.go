@@ -87,14 +87,14 @@ func (p *publishCmd) publishOne(g *globals, c *intakeClient) error {
 		ev.ID = publishers.NewID()
 	}
 	if err := ev.Validate(); err != nil {
-		return fmt.Errorf("event not published:\n%s", describe(err))
+		return problemsError(g, "event not published", describe(err))
 	}
 	res, err := c.post([]publishers.Event{ev})
 	if err != nil {
 		return err
 	}
 	if len(res.rejected) > 0 {
-		return fmt.Errorf("event rejected by the server:\n%s", fieldList(res.rejected[0].Errors))
+		return problemsError(g, "event rejected by the server", fieldList(res.rejected[0].Errors))
 	}
 	a := res.accepted[0]
 	if a.Duplicate {
@@ -207,14 +207,24 @@ func fieldList(fields []publishers.FieldError) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
+// oneLine lists an event's problems on one line, each as "field: message".
 func oneLine(err error) string {
 	var ve *publishers.ValidationError
 	if errors.As(err, &ve) {
 		parts := make([]string, 0, len(ve.Fields))
 		for _, f := range ve.Fields {
-			parts = append(parts, f.Message)
+			parts = append(parts, f.Error())
 		}
 		return strings.Join(parts, "; ")
 	}
 	return err.Error()
+}
+
+// problemsError prints an event's problems to stderr as they are and
+// returns a short error for the exit status. Validation messages already
+// mask what the producer sent (invariant 8), so they need no log masking,
+// which would also mask their examples ("expected like +14155550123").
+func problemsError(g *globals, what, problems string) error {
+	fmt.Fprintf(g.stderr, "%s:\n%s\n", what, problems)
+	return exitError{2, what}
 }

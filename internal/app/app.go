@@ -14,6 +14,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -227,9 +228,12 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		_ = stopConsumers(context.Background())
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("listening on %s: the address is already in use (another nudge?): stop it, or choose another address with --http (NUDGE_HTTP): %w", cfg.HTTPAddr, err)
+		}
 		return fmt.Errorf("listening on %s: %w", cfg.HTTPAddr, err)
 	}
-	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	srv := httpapi.NewHTTPServer(api)
 	srvErr := make(chan error, 2)
 	var opsSrv *http.Server
 	if cfg.MetricsAddr != "" {
@@ -239,7 +243,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 			_ = stopConsumers(context.Background())
 			return fmt.Errorf("listening on %s (metrics): %w", cfg.MetricsAddr, err)
 		}
-		opsSrv = &http.Server{Handler: httpapi.Ops(ready, m.Handler()), ReadHeaderTimeout: 10 * time.Second}
+		opsSrv = httpapi.NewHTTPServer(httpapi.Ops(ready, m.Handler()))
 		go func() { srvErr <- opsSrv.Serve(oln) }()
 		log.Info("metrics and health checks", "listen", oln.Addr().String())
 	}

@@ -50,7 +50,9 @@ func (s *Server) sessionCookieName() string {
 // cookie counts. viaSession tells which one it was.
 func (s *Server) authenticate(r *http.Request) (a staff.Actor, viaSession, ok bool) {
 	if h := r.Header.Get("Authorization"); h != "" {
-		got, found := strings.CutPrefix(h, "Bearer ")
+		// The scheme name is case-insensitive (RFC 9110): "bearer" works too.
+		scheme, got, _ := strings.Cut(strings.TrimSpace(h), " ")
+		found := strings.EqualFold(scheme, "Bearer")
 		want := []byte(s.cfg.APIToken)
 		// Constant time, so the token cannot be guessed byte by byte.
 		if found && len(want) > 0 && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), want) == 1 {

@@ -20,13 +20,28 @@ type rejectedEvent struct {
 	Index  int                     `json:"index"`
 	ID     string                  `json:"id,omitempty"`
 	Errors []publishers.FieldError `json:"errors"`
+	// MoreErrors counts the event's problems beyond those listed.
+	MoreErrors int `json:"more_errors,omitempty"`
 }
 
-// postEvents accepts one CloudEvent or a JSON array of them. The batch is
-// all or nothing at validation: if any event is invalid, none is published
-// and the response lists every problem of every event. Published events are
-// acknowledged by JetStream (PubAck) before the 202 is sent, so an accepted
-// event is durable.
+// Batch answers stay small whatever the batch: a 400 lists the problems of
+// the first MaxListedRejections invalid events, each cut at
+// MaxListedFieldErrors, and counts the rest.
+const (
+	MaxListedRejections  = 50
+	MaxListedFieldErrors = 20
+)
+
+// postEvents accepts one CloudEvent or a JSON array of them.
+//
+// Batch semantics, in two steps:
+//   - Validation is all or nothing: if any event is invalid, none is
+//     published; the 400 says how many were invalid and lists the first
+//     ones with their problems.
+//   - Publishing is in order, each event acknowledged by JetStream (PubAck)
+//     before the next, so an accepted event is durable. If the bus fails
+//     part way, the 503 lists the events already accepted and those not;
+//     sending the whole batch again is safe (repeats are stored once).
 func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
 	if err != nil {
@@ -47,13 +62,24 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
+	s.acceptEvents(w, r, events, perEvent)
+}
+
+// acceptEvents answers for a parsed batch (whatever its HTTP encoding):
+// 400 when any event is invalid, else publishes them in order.
+func (s *Server) acceptEvents(w http.ResponseWriter, r *http.Request, events []publishers.Event, perEvent []error) {
 	if len(events) == 0 {
 		writeError(w, apiError{http.StatusBadRequest, "empty_batch", "the array holds no events", ""})
 		return
 	}
 	var rejected []rejectedEvent
+	invalid := 0
 	for i, perr := range perEvent {
 		if perr == nil {
+			continue
+		}
+		invalid++
+		if len(rejected) == MaxListedRejections {
 			continue
 		}
 		re := rejectedEvent{Index: i, ID: events[i].ID}
@@ -63,20 +89,29 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 		} else {
 			re.Errors = []publishers.FieldError{{Code: "invalid", Message: perr.Error()}}
 		}
+		if len(events) > 1 && len(re.Errors) > MaxListedFieldErrors {
+			re.MoreErrors = len(re.Errors) - MaxListedFieldErrors
+			re.Errors = re.Errors[:MaxListedFieldErrors]
+		}
 		rejected = append(rejected, re)
 	}
-	if len(rejected) > 0 {
+	if invalid > 0 {
 		// All or nothing: every event of the batch was refused.
 		for _, ev := range events {
 			s.countEvent(ev.Type, "rejected")
 		}
+		msg := fmt.Sprintf("%d of %d events are invalid; nothing was accepted", invalid, len(events))
+		if invalid > len(rejected) {
+			msg += fmt.Sprintf(" (the first %d are listed)", len(rejected))
+		}
 		writeJSON(w, http.StatusBadRequest, map[string]any{
 			"error": apiError{
 				Code:    "invalid_events",
-				Message: fmt.Sprintf("%d of %d events are invalid; nothing was accepted", len(rejected), len(events)),
+				Message: msg,
 				Hint:    "fix the fields listed per event and send the batch again",
 			},
-			"events": rejected,
+			"invalid": invalid,
+			"events":  rejected,
 		})
 		return
 	}
@@ -91,8 +126,14 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 				pending = append(pending, rest.ID)
 				s.countEvent(rest.Type, "unavailable")
 			}
-			writeJSON(w, errUnavailable.Status, map[string]any{
-				"error":        errUnavailable,
+			e := errUnavailable
+			if len(accepted) > 0 {
+				e.Message = fmt.Sprintf("event bus unavailable: %d of %d events were accepted (listed in accepted), %d were not (listed in not_accepted)",
+					len(accepted), len(events), len(pending))
+				e.Hint = "send the batch again (or only the events not accepted): repeats are stored once"
+			}
+			writeJSON(w, e.Status, map[string]any{
+				"error":        e,
 				"accepted":     accepted,
 				"not_accepted": pending,
 			})

@@ -1,7 +1,9 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"github.com/nudgehq/nudge/internal/httpapi"
 	"github.com/nudgehq/nudge/internal/store"
 	"github.com/nudgehq/nudge/internal/store/sqlite"
+	"github.com/nudgehq/nudge/publishers"
 )
 
 func newAPI(t *testing.T) (*httptest.Server, store.Store, *recorder) {
@@ -92,4 +95,29 @@ func TestGetEventBySource(t *testing.T) {
 	if status, _ = get(t, srv, "/v1/events/8"); status != http.StatusNotFound {
 		t.Errorf("unknown id: %d, want 404", status)
 	}
+}
+
+// failAfter accepts n events, then fails like a bus that went away.
+type failAfter struct {
+	recorder
+	n int
+}
+
+func (f *failAfter) Publish(ctx context.Context, e publishers.Event) (publishers.PublishResult, error) {
+	if len(f.ids) >= f.n {
+		return publishers.PublishResult{}, errors.New("nats: timeout")
+	}
+	return f.recorder.Publish(ctx, e)
+}
+
+func newPartialIntake(t *testing.T, n int) *httptest.Server {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), t.TempDir()+"/nudge.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{Store: st, Publisher: &failAfter{n: n}, APIToken: "secret"}))
+	t.Cleanup(srv.Close)
+	return srv
 }

@@ -69,8 +69,9 @@ type Config struct {
 
 // Server serves the HTTP API.
 type Server struct {
-	cfg Config
-	mux *http.ServeMux
+	cfg     Config
+	mux     *http.ServeMux
+	handler http.Handler // mux with the headers every response carries
 	// cop refuses state-changing browser requests from other origins.
 	cop *http.CrossOriginProtection
 	// secureCookie is set when PublicURL is https.
@@ -103,6 +104,7 @@ func New(cfg Config) *Server {
 		}
 	}
 	s.routes()
+	s.handler = secureHeaders(s.mux)
 	return s
 }
 
@@ -136,7 +138,7 @@ func (s *Server) routes() {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mux.ServeHTTP(w, r)
+	s.handler.ServeHTTP(w, r)
 }
 
 // NotReadyError says which dependency is down. /readyz, which anyone can
