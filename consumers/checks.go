@@ -228,6 +228,7 @@ func Cadence(st store.Store, c quiethours.Cadence) Check {
 func DefaultChecks(st store.Store, w quiethours.Window, c quiethours.Cadence) []Check {
 	return []Check{
 		SessionFresh(st),
+		AnnouncementActive(st),
 		Expiry(),
 		Consent(st),
 		Suppression(st),

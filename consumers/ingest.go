@@ -95,6 +95,8 @@ func (in *Ingest) Apply(ctx context.Context, ev publishers.Event) (store.Result,
 		})
 	case publishers.CareResumed:
 		res, err = in.Store.ApplyCareResume(ctx, ref, d.ClientID, d.RequestedBy)
+	case publishers.GroupUpserted:
+		res, err = in.Store.ApplyGroupUpsert(ctx, ref, store.Group{ID: d.GroupID, Name: d.Name})
 	case publishers.GroupMembership:
 		res, err = in.Store.ApplyGroupMembership(ctx, ref, d.GroupID, d.ClientID, ev.Type == publishers.TypeGroupMemberAdded)
 	default:

@@ -41,6 +41,9 @@ type Notification struct {
 	// Urgent notifications ignore quiet hours and cadence (crisis help,
 	// opt-out confirmations).
 	Urgent bool `json:"urgent,omitempty"`
+	// AnnouncementID ties a staff announcement's message to it: a
+	// cancelled announcement's messages are skipped.
+	AnnouncementID string `json:"announcement_id,omitempty"`
 }
 
 // Validate checks the fields every notification needs.

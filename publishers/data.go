@@ -116,6 +116,13 @@ type CareResumed struct {
 	RequestedBy string `json:"requested_by"`
 }
 
+// GroupUpserted is the data of group.upserted: a support group's name, as
+// staff see it (never shown to clients).
+type GroupUpserted struct {
+	GroupID string `json:"group_id"`
+	Name    string `json:"name"`
+}
+
 // GroupMembership is the data of group.member_added and group.member_removed.
 type GroupMembership struct {
 	GroupID  string `json:"group_id"`
@@ -132,6 +139,13 @@ type AnnouncementRequested struct {
 	Body           string    `json:"body,omitempty"`
 	RequestedBy    string    `json:"requested_by"`       // the staff member, for the audit log
 	Channels       []Channel `json:"channels,omitempty"` // restricts channels; absent means each member's preferred one
+	// Urgent sends outside quiet hours and past cadence caps; it needs
+	// UrgentReason, which is audited.
+	Urgent       bool   `json:"urgent,omitempty"`
+	UrgentReason string `json:"urgent_reason,omitempty"`
+	// LintOverrideReason sends a body the template lint refuses (an
+	// admin's decision, audited). Without it such a body is refused.
+	LintOverrideReason string `json:"lint_override_reason,omitempty"`
 }
 
 // ---- Emitted data: what nudge publishes for other systems. ----
@@ -218,6 +232,7 @@ var catalogue = map[string]catalogueEntry{
 	TypeSessionRescheduled:    intake[SessionRescheduled](validateSessionRescheduled),
 	TypeSessionCancelled:      intake[SessionCancelled](validateSessionCancelled),
 	TypeJournalDayMissed:      intake[JournalDayMissed](validateJournalDayMissed),
+	TypeGroupUpserted:         intake[GroupUpserted](validateGroupUpserted),
 	TypeGroupMemberAdded:      intake[GroupMembership](validateGroupMembership),
 	TypeGroupMemberRemoved:    intake[GroupMembership](validateGroupMembership),
 	TypeAnnouncementRequested: intake[AnnouncementRequested](validateAnnouncementRequested),

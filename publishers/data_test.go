@@ -27,10 +27,12 @@ func fullData() map[string]any {
 		publishers.TypeSessionRescheduled: publishers.SessionRescheduled{SessionID: "s-1042", StartsAt: at.Add(24 * time.Hour)},
 		publishers.TypeSessionCancelled:   publishers.SessionCancelled{SessionID: "s-1042", Reason: "client asked"},
 		publishers.TypeJournalDayMissed:   publishers.JournalDayMissed{ClientID: "c-77", Date: "2026-12-01", MissedDaysInRow: 3},
+		publishers.TypeGroupUpserted:      publishers.GroupUpserted{GroupID: "g-1", Name: "Tuesday evening circle"},
 		publishers.TypeGroupMemberAdded:   publishers.GroupMembership{GroupID: "g-1", ClientID: "c-77"},
 		publishers.TypeGroupMemberRemoved: publishers.GroupMembership{GroupID: "g-1", ClientID: "c-78"},
 		publishers.TypeAnnouncementRequested: publishers.AnnouncementRequested{AnnouncementID: "a-9", GroupID: "g-1",
-			Body: "We meet in room 4 this week.", RequestedBy: "staff-3", Channels: []publishers.Channel{publishers.ChannelSMS, publishers.ChannelEmail}},
+			Body: "We meet in room 4 this week.", RequestedBy: "staff-3", Channels: []publishers.Channel{publishers.ChannelSMS, publishers.ChannelEmail},
+			Urgent: true, UrgentReason: "the room changed an hour before", LintOverrideReason: "reviewed by Dana"},
 		publishers.TypeClientCarePaused: publishers.CarePaused{ClientID: "c-77", Scope: publishers.CareScopeAll,
 			Until: at.Add(7 * 24 * time.Hour), RequestedBy: "dr-lee"},
 		publishers.TypeClientCareResumed: publishers.CareResumed{ClientID: "c-77", RequestedBy: "dr-lee"},
@@ -182,7 +184,7 @@ func TestNewEventRejects(t *testing.T) {
 
 func TestCatalogue(t *testing.T) {
 	intake := []string{"announcement.requested", "client.care_paused", "client.care_resumed", "client.upserted", "consent.granted", "consent.revoked",
-		"group.member_added", "group.member_removed", "journal.day_missed", "session.booked",
+		"group.member_added", "group.member_removed", "group.upserted", "journal.day_missed", "session.booked",
 		"session.cancelled", "session.rescheduled"}
 	emitted := []string{"client.opted_out", "delivery.status_changed", "safety.crisis_reply",
 		"session.confirmed", "session.reschedule_requested"}

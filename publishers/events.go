@@ -49,6 +49,7 @@ const (
 	TypeSessionRescheduled    = "session.rescheduled"
 	TypeSessionCancelled      = "session.cancelled"
 	TypeJournalDayMissed      = "journal.day_missed"
+	TypeGroupUpserted         = "group.upserted"
 	TypeGroupMemberAdded      = "group.member_added"
 	TypeGroupMemberRemoved    = "group.member_removed"
 	TypeAnnouncementRequested = "announcement.requested"

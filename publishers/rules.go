@@ -72,6 +72,11 @@ func validateCareResumed(r *dataReader) {
 	r.text("requested_by", true, 200, false)
 }
 
+func validateGroupUpserted(r *dataReader) {
+	r.id("group_id", true)
+	r.text("name", true, 200, false)
+}
+
 func validateGroupMembership(r *dataReader) {
 	r.id("group_id", true)
 	r.id("client_id", true)
@@ -84,6 +89,12 @@ func validateAnnouncementRequested(r *dataReader) {
 	body := r.text("body", false, MaxBodyLength, true)
 	r.text("requested_by", true, 200, false)
 	r.enumList("channels", channels...)
+	urgent := r.boolean("urgent")
+	reason := r.text("urgent_reason", false, 500, false)
+	r.text("lint_override_reason", false, 500, false)
+	if urgent && strings.TrimSpace(reason) == "" && !r.p.has("data.urgent_reason") {
+		r.add("urgent_reason", CodeRequired, "is required when urgent is true: say why it may reach people at night")
+	}
 
 	// Exactly one of the two: a template is pre-approved wording, a body is
 	// staff's own; with both, nudge would have to guess which one staff meant.

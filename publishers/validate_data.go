@@ -222,11 +222,13 @@ func (r *dataReader) integer(name string, min, max int64, unit string) {
 	}
 }
 
-func (r *dataReader) boolean(name string) {
+func (r *dataReader) boolean(name string) bool {
 	raw, given := r.lookup(name, false)
 	if given && jsonKind(raw) != "boolean" {
 		r.add(name, CodeInvalidType, "must be true or false, not "+jsonKind(raw))
+		return false
 	}
+	return given && string(raw) == "true"
 }
 
 // enumList reads an optional, non-empty list of distinct enum values.

@@ -31,6 +31,8 @@ func validData(typ string) map[string]any {
 		return map[string]any{"session_id": "s-1042", "reason": "client asked"}
 	case publishers.TypeJournalDayMissed:
 		return map[string]any{"client_id": "c-77", "date": "2026-12-01", "missed_days_in_row": 2}
+	case publishers.TypeGroupUpserted:
+		return map[string]any{"group_id": "g-anxiety", "name": "Tuesday evening circle"}
 	case publishers.TypeGroupMemberAdded, publishers.TypeGroupMemberRemoved:
 		return map[string]any{"group_id": "g-anxiety", "client_id": "c-77"}
 	case publishers.TypeAnnouncementRequested:
@@ -64,6 +66,7 @@ var requiredFields = map[string][]string{
 	publishers.TypeSessionRescheduled:    {"session_id", "starts_at"},
 	publishers.TypeSessionCancelled:      {"session_id"},
 	publishers.TypeJournalDayMissed:      {"client_id", "date"},
+	publishers.TypeGroupUpserted:         {"group_id", "name"},
 	publishers.TypeGroupMemberAdded:      {"group_id", "client_id"},
 	publishers.TypeGroupMemberRemoved:    {"group_id", "client_id"},
 	publishers.TypeAnnouncementRequested: {"announcement_id", "group_id", "requested_by"},
@@ -264,6 +267,10 @@ func ruleCases() []ruleCase {
 		{"channels an array", event(announce, set("channels", "sms")), "data.channels", "invalid_type"},
 		{"channels of strings", event(announce, set("channels", []any{1})), "data.channels[0]", "invalid_type"},
 		{"requested_by single line", event(announce, set("requested_by", "a\tb")), "data.requested_by", "invalid_format"},
+		{"urgent needs a reason", event(announce, set("urgent", true)), "data.urgent_reason", "required"},
+		{"urgent is a boolean", event(announce, set("urgent", "yes")), "data.urgent", "invalid_type"},
+		{"group name required", event(publishers.TypeGroupUpserted, del("name")), "data.name", "required"},
+		{"group name single line", event(publishers.TypeGroupUpserted, set("name", "a\nb")), "data.name", "invalid_format"},
 	}
 
 	// Every required field of every type: absent, null, empty.
@@ -379,15 +386,20 @@ func TestValidateAccepts(t *testing.T) {
 			delete(d, "template")
 			d["body"] = "Group moves to room 4.\nSee you there 💛"
 		}),
-		"body of 1600 chars":                    event(publishers.TypeAnnouncementRequested, func(d map[string]any) { delete(d, "template"); d["body"] = strings.Repeat("é", 1600) }),
-		"body with emoji joiner":                event(publishers.TypeAnnouncementRequested, func(d map[string]any) { delete(d, "template"); d["body"] = "family 👨‍👩‍👧" }),
-		"channels absent":                       event(publishers.TypeAnnouncementRequested, del("channels")),
-		"staff display name as requested_by":    event(publishers.TypeAnnouncementRequested, set("requested_by", "Dana (front desk)")),
-		"consent revoked without wording":       event(publishers.TypeConsentRevoked, del("wording_version")),
-		"group member removed":                  event(publishers.TypeGroupMemberRemoved, nil),
-		"session rescheduled":                   event(publishers.TypeSessionRescheduled, nil),
-		"announcement with template":            event(publishers.TypeAnnouncementRequested, nil),
-		"announcement with one channel":         event(publishers.TypeAnnouncementRequested, set("channels", []string{"email"})),
+		"body of 1600 chars":                 event(publishers.TypeAnnouncementRequested, func(d map[string]any) { delete(d, "template"); d["body"] = strings.Repeat("é", 1600) }),
+		"body with emoji joiner":             event(publishers.TypeAnnouncementRequested, func(d map[string]any) { delete(d, "template"); d["body"] = "family 👨‍👩‍👧" }),
+		"channels absent":                    event(publishers.TypeAnnouncementRequested, del("channels")),
+		"staff display name as requested_by": event(publishers.TypeAnnouncementRequested, set("requested_by", "Dana (front desk)")),
+		"consent revoked without wording":    event(publishers.TypeConsentRevoked, del("wording_version")),
+		"group member removed":               event(publishers.TypeGroupMemberRemoved, nil),
+		"session rescheduled":                event(publishers.TypeSessionRescheduled, nil),
+		"announcement with template":         event(publishers.TypeAnnouncementRequested, nil),
+		"announcement with one channel":      event(publishers.TypeAnnouncementRequested, set("channels", []string{"email"})),
+		"urgent announcement with a reason": event(publishers.TypeAnnouncementRequested, func(d map[string]any) {
+			d["urgent"], d["urgent_reason"] = true, "the room changed an hour before"
+		}),
+		"announcement with a lint override":     event(publishers.TypeAnnouncementRequested, set("lint_override_reason", "reviewed")),
+		"group named":                           event(publishers.TypeGroupUpserted, nil),
 		"consent for announcements via email":   event(publishers.TypeConsentGranted, func(d map[string]any) { d["channel"] = "email"; d["purpose"] = "announcements" }),
 		"encouragement and journal purposes ok": event(publishers.TypeConsentGranted, set("purpose", "encouragement")),
 	}

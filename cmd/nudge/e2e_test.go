@@ -70,10 +70,10 @@ type devProcess struct {
 	stdout *bytes.Buffer
 }
 
-func startDev(t *testing.T, bin, dataDir, addr string) *devProcess {
+func startDev(t *testing.T, bin, dataDir, addr string, flags ...string) *devProcess {
 	t.Helper()
 	var out bytes.Buffer
-	cmd := exec.Command(bin, "dev", "--data-dir", dataDir, "--http", addr)
+	cmd := exec.Command(bin, append([]string{"dev", "--data-dir", dataDir, "--http", addr}, flags...)...)
 	cmd.Stdout = &out
 	cmd.Stderr = &out
 	cmd.Env = append(os.Environ(), "NUDGE_API_TOKEN=")

@@ -75,6 +75,12 @@ type Config struct {
 	StartTimeout time.Duration
 }
 
+// joinStops returns a stop that runs b, then a (announcements stop
+// feeding before the deliverer drains).
+func joinStops(a, b func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error { return errors.Join(b(ctx), a(ctx)) }
+}
+
 // Run starts nudge and blocks until ctx is cancelled, then shuts down in
 // order: stop intake (HTTP), drain consumers, close the bus, close the store.
 func Run(ctx context.Context, cfg Config) (err error) {
@@ -160,6 +166,12 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		_ = stopIngest(context.Background())
 		return err
 	}
+	ann, err := startAnnouncements(ctx, js, st, cfg, disp, m.ConsumerMessage, log)
+	if err != nil {
+		_ = errors.Join(stopIngest(context.Background()), stopDeliver(context.Background()))
+		return err
+	}
+	stopDeliver = joinStops(stopDeliver, ann.stop)
 	dead := &consumers.DeadLetters{Store: st, JS: js, Logger: log, Counted: m.DeadLettered}
 	dc, err := openConsumer(startCtx, js, bus.StreamAdvisories, bus.ConsumerDeadLetter, log)
 	if err != nil {
@@ -212,18 +224,19 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		publicMetrics = nil
 	}
 	api := httpapi.New(httpapi.Config{
-		Store:       st,
-		Publisher:   publishers.NewPublisher(js),
-		APIToken:    cfg.APIToken,
-		Logger:      log,
-		Mode:        cfg.Mode,
-		PublicURL:   cfg.Delivery.Practice.PublicURL,
-		ExtraAuthed: authed,
-		Extra:       extra,
-		DeadLetters: dead,
-		Events:      m.Event,
-		Metrics:     publicMetrics,
-		Ready:       ready,
+		Store:         st,
+		Publisher:     publishers.NewPublisher(js),
+		APIToken:      cfg.APIToken,
+		Logger:        log,
+		Mode:          cfg.Mode,
+		PublicURL:     cfg.Delivery.Practice.PublicURL,
+		ExtraAuthed:   authed,
+		Extra:         extra,
+		DeadLetters:   dead,
+		Announcements: ann.service,
+		Events:        m.Event,
+		Metrics:       publicMetrics,
+		Ready:         ready,
 	})
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {

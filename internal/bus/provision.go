@@ -16,6 +16,10 @@ const (
 	StreamEvents   = "NUDGE_EVENTS"
 	SubjectsEvents = subject.AllEvents
 	ConsumerIngest = "ingest"
+	// ConsumerAnnounce plans staff announcements (announcement.requested):
+	// it records every member's decision, the durable fan-out plan.
+	ConsumerAnnounce = "announce"
+	SubjectAnnounce  = "nudge.events.announcement.requested"
 
 	// NUDGE_NOTIFY holds due notifications (nudge.notify.<channel>) and the
 	// message schedules that make them due later (nudge.schedule.>): a
@@ -120,6 +124,18 @@ func (t Topology) ConsumerConfigs() map[string][]jetstream.ConsumerConfig {
 			AckWait:       30 * time.Second,
 			MaxDeliver:    20,
 			MaxAckPending: 1000,
+			Replicas:      t.Replicas,
+		}, {
+			Durable:       ConsumerAnnounce,
+			Description:   "Decides every member of an announced support group (the fan-out plan)",
+			FilterSubject: SubjectAnnounce,
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			DeliverPolicy: jetstream.DeliverAllPolicy,
+			// Planning a large group takes a while: the handler reports
+			// progress (InProgress) after each batch.
+			AckWait:       30 * time.Second,
+			MaxDeliver:    20,
+			MaxAckPending: 100,
 			Replicas:      t.Replicas,
 		}},
 		StreamAdvisories: {{

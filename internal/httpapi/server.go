@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nudgehq/nudge/consumers/announcement"
 	"github.com/nudgehq/nudge/internal/staff"
 	"github.com/nudgehq/nudge/internal/store"
 	"github.com/nudgehq/nudge/publishers"
@@ -65,6 +66,9 @@ type Config struct {
 	// PasswordParams are the Argon2id costs for new password hashes; zero
 	// means staff.DefaultParams (tests lower them).
 	PasswordParams staff.Params
+	// Announcements previews announcements and decides group members'
+	// reachability (the /v1/groups and /v1/announcements routes).
+	Announcements *announcement.Service
 }
 
 // Server serves the HTTP API.
@@ -122,6 +126,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /v1/deadletters/{id}", s.auth(http.HandlerFunc(s.getDeadLetter)))
 	s.mux.Handle("POST /v1/deadletters/{id}/replay", s.auth(http.HandlerFunc(s.replayDeadLetter)))
 	s.staffRoutes()
+	s.announcementRoutes()
 	healthRoutes(s.mux, s.cfg.Ready, s.cfg.Logger)
 	if s.cfg.Metrics != nil {
 		s.mux.Handle("GET /metrics", s.cfg.Metrics)

@@ -78,6 +78,9 @@ const (
 	SkipStarted        SkipReason = "session_started" // the session has started
 	SkipUnknownSession SkipReason = "unknown_session" // the session is not in the store
 	SkipCarePaused     SkipReason = "care_paused"     // staff paused messages to the client (client.care_paused)
+	// SkipAnnouncementCancelled: staff cancelled the announcement before
+	// this recipient's message went out.
+	SkipAnnouncementCancelled SkipReason = "announcement_cancelled"
 )
 
 // OffsetLabel writes a reminder offset the short way people do: 48h, 2h,
