@@ -62,8 +62,8 @@ func Expiry() Check {
 	})
 }
 
-// Consent requires an active consent record for the client, purpose and
-// channel (invariant 1). Replies need no consent, but after an opt-out
+// Consent requires an active consent record for the client, purpose,
+// channel and the address the message goes to (invariant 1). Replies need no consent, but after an opt-out
 // nothing but the confirmation (and crisis help) goes out (invariant 2).
 func Consent(st store.Store) Check {
 	return CheckFunc(func(ctx context.Context, t Target) (Verdict, error) {
@@ -74,7 +74,12 @@ func Consent(st store.Store) Check {
 			if t.Client.ID == "" {
 				return skip(vocab.SkipUnknownClient), nil
 			}
-			ok, err := st.HasConsent(ctx, t.Client.ID, t.N.Channel, t.N.Purpose)
+			// Consent for the address the message goes to: consent given
+			// for one number does not follow the client to another.
+			if t.To == "" {
+				return skip(vocab.SkipNoConsent), nil
+			}
+			ok, err := st.HasConsentAt(ctx, t.Client.ID, t.N.Channel, t.N.Purpose, t.To)
 			if err != nil {
 				return Verdict{}, fmt.Errorf("checking consent: %w", err)
 			}

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nudgehq/nudge/internal/channel"
+	"github.com/nudgehq/nudge/internal/consent"
 	"github.com/nudgehq/nudge/internal/failpoint"
 	"github.com/nudgehq/nudge/internal/store"
 	"github.com/nudgehq/nudge/internal/vocab"
@@ -68,6 +70,12 @@ type Deliverer struct {
 	// a redelivery may reconcile and retry it. It must exceed the handler
 	// timeout. 0 means DefaultInFlightLease.
 	InFlightLease time.Duration
+	// Consent records provider-reported opt-outs; nil means one over
+	// Store and Dispatcher.
+	Consent *consent.Ledger
+
+	consentOnce sync.Once
+	ledger      *consent.Ledger
 }
 
 // DefaultInFlightLease suits the runner's default 20s handler timeout.
@@ -302,7 +310,7 @@ func (dl *Deliverer) sendFailed(ctx context.Context, n Notification, d store.Del
 	pe := channel.Classify(err)
 	switch pe.Class {
 	case channel.RevokeConsent:
-		if rerr := dl.revoke(ctx, n, t, pe); rerr != nil {
+		if rerr := dl.revoke(ctx, n, d, t, pe); rerr != nil {
 			return rerr
 		}
 		return dl.finish(ctx, n, d, store.DeliveryFailed, "recipient_unsubscribed", OutcomeRevoked)
@@ -354,25 +362,34 @@ func (dl *Deliverer) fallBack(ctx context.Context, n Notification, t Target) err
 	return nil
 }
 
-// revoke records a provider-reported opt-out: consent revoked on the
-// channel for every purpose, and the address suppressed.
-func (dl *Deliverer) revoke(ctx context.Context, n Notification, t Target, pe *channel.ProviderError) error {
-	source := pe.Provider + ":" + pe.Code
-	if t.Client.ID != "" {
-		for _, purpose := range vocab.ConsentPurposes() {
-			_, err := dl.Store.AppendConsent(ctx, store.EventRef{}, store.ConsentEntry{
-				ClientID: t.Client.ID, Channel: n.Channel, Purpose: purpose, Action: store.ConsentRevoked,
-				Source: source, OccurredAt: dl.now(),
-			})
-			if err != nil {
-				return fmt.Errorf("revoking consent after %s: %w", source, err)
-			}
+// revoke records a provider-reported opt-out (Twilio 21610 on a send):
+// the same opt-out as an SMS STOP, through package consent.
+func (dl *Deliverer) revoke(ctx context.Context, n Notification, d store.Delivery, t Target, pe *channel.ProviderError) error {
+	if pe.Provider != "twilio" || pe.Code != "21610" {
+		// Only Twilio reports an opt-out on a send; anything else the
+		// channel classifies so is recorded as a plain suppression.
+		return dl.consent().Suppress(ctx, n.Channel, t.To, pe.Provider+":"+pe.Code)
+	}
+	_, err := dl.consent().OptOut(ctx, consent.OptOut{
+		Reason: consent.Twilio21610, Address: t.To, ClientID: t.Client.ID, Cause: "twilio-21610:" + d.ID, At: dl.now(),
+	})
+	return err
+}
+
+// consent is the one opt-out path (package consent).
+func (dl *Deliverer) consent() *consent.Ledger {
+	dl.consentOnce.Do(func() {
+		if dl.Consent != nil {
+			dl.ledger = dl.Consent
+			return
 		}
-	}
-	if err := dl.Store.Suppress(ctx, store.Suppression{Channel: n.Channel, Address: t.To, Reason: source}); err != nil {
-		return fmt.Errorf("suppressing after %s: %w", source, err)
-	}
-	return nil
+		l, err := consent.New(consent.Config{Store: dl.Store, Emitter: dl.Dispatcher, Now: dl.now, Logger: dl.log()})
+		if err != nil {
+			panic(err) // Store and Dispatcher are required by Deliver already
+		}
+		dl.ledger = l
+	})
+	return dl.ledger
 }
 
 // settle records a decision not to send: on the existing row, or as the

@@ -261,6 +261,23 @@ func TestDeliverCarrierOptOutRevokesConsent(t *testing.T) {
 	if sup, _ := f.st.IsSuppressed(ctx, "sms", "+14155550101"); !sup {
 		t.Error("address not suppressed after 21610")
 	}
+	// The same opt-out as an SMS STOP (package consent): every purpose
+	// revoked with the source, and client.opted_out emitted.
+	ledger, _ := f.st.ConsentLedger(ctx, "c1")
+	var revoked int
+	for _, e := range ledger {
+		if e.Action == store.ConsentRevoked && e.Source == "twilio:21610" && e.Address == "+14155550101" {
+			revoked++
+		}
+	}
+	if revoked != len(vocab.ConsentPurposes()) {
+		t.Errorf("%d 21610 revocations, want one per purpose", revoked)
+	}
+	f.disp.mu.Lock()
+	defer f.disp.mu.Unlock()
+	if len(f.disp.emitted) != 1 || f.disp.emitted[0].Type != publishers.TypeClientOptedOut {
+		t.Errorf("emitted %+v, want one client.opted_out", f.disp.emitted)
+	}
 }
 
 func TestDeliverTransientErrorsRetryWithoutDuplicates(t *testing.T) {
@@ -494,5 +511,36 @@ func TestDeliverConcurrentWorkersSendOnce(t *testing.T) {
 	}
 	if d := f.ledger(t, n.Key); d.State != store.DeliverySent || d.Attempts != 1 {
 		t.Errorf("ledger = %s after %d attempts, want sent after 1", d.State, d.Attempts)
+	}
+}
+
+// Issue 9, defect 3: consent given for one phone number does not follow the
+// client to a new one. The check asks about the address the message goes
+// to; the new number has no SMS consent until it is granted for it.
+func TestDeliverChangedPhoneHasNoConsentUntilGranted(t *testing.T) {
+	f := newDeliverFixture(t)
+	f.consent(t, "c1", vocab.SMS, vocab.Announcements, store.ConsentGranted)
+	_, err := f.st.ApplyClientUpsert(t.Context(), store.EventRef{ID: "up-c1-new-phone", Type: "client.upserted", Time: f.now.Add(-30 * time.Second)},
+		store.Client{ID: "c1", FirstName: "Ada", Timezone: "America/New_York", Phone: "+14155550199", Email: "c1@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := announcement("ann:new-phone:1")
+	if err := f.dl.Deliver(t.Context(), n); err != nil {
+		t.Fatal(err)
+	}
+	if d := f.ledger(t, n.Key); d.State != store.DeliverySkipped || d.Reason != string(vocab.SkipNoConsent) || d.To != "+14155550199" {
+		t.Fatalf("ledger = %+v, want skipped no_consent for the new number", d)
+	}
+	if len(outbound(f.twilio)) != 0 {
+		t.Fatal("a message went to the new number without consent for it")
+	}
+	f.consent(t, "c1", vocab.SMS, vocab.Announcements, store.ConsentGranted) // granted for the new number
+	n2 := announcement("ann:new-phone:2")
+	if err := f.dl.Deliver(t.Context(), n2); err != nil {
+		t.Fatal(err)
+	}
+	if msgs := outbound(f.twilio); len(msgs) != 1 || msgs[0].To != "+14155550199" {
+		t.Fatalf("after the grant: %+v, want one message to the new number", msgs)
 	}
 }

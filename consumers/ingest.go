@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 	"github.com/nudgehq/nudge/publishers"
 )
 
@@ -23,6 +26,12 @@ type Ingest struct {
 	// handler that applied them, so it acts on the state just written
 	// (the ReminderScheduler). An error is retried like a store error.
 	Sessions SessionHook
+	// UntrustedContactSources are CloudEvents sources whose client.upserted
+	// may add a phone or email but never replace an existing client's
+	// (Cal.com, unless NUDGE_CALCOM_TRUST_CONTACT: anyone can book with
+	// anyone's email). Such a change keeps the stored contact, applies the
+	// rest, and puts the change in the staff inbox to confirm.
+	UntrustedContactSources []string
 }
 
 // SessionHook reacts to session and client changes the store applied. It
@@ -67,10 +76,16 @@ func (in *Ingest) Apply(ctx context.Context, ev publishers.Event) (store.Result,
 	var res store.Result
 	switch d := data.(type) {
 	case publishers.ClientUpserted:
-		res, err = in.Store.ApplyClientUpsert(ctx, ref, store.Client{
+		c := store.Client{
 			ID: d.ClientID, FirstName: d.FirstName, Timezone: d.Timezone, Phone: d.Phone,
 			Email: d.Email, Locale: d.Locale, PreferredChannel: d.PreferredChannel,
-		})
+		}
+		if slices.Contains(in.UntrustedContactSources, ev.Source) {
+			if c, err = in.guardContact(ctx, ev, c); err != nil {
+				return store.Result{}, err
+			}
+		}
+		res, err = in.Store.ApplyClientUpsert(ctx, ref, c)
 	case publishers.ConsentChanged:
 		action := store.ConsentGranted
 		if ev.Type == publishers.TypeConsentRevoked {
@@ -106,6 +121,57 @@ func (in *Ingest) Apply(ctx context.Context, ev publishers.Event) (store.Result,
 		return store.Result{}, fmt.Errorf("applying %s %s: %w", ev.Type, ev.ID, err)
 	}
 	return res, nil
+}
+
+// KindContactChange is the inbox kind of a contact change staff must
+// confirm.
+const KindContactChange = "contact_change"
+
+// guardContact keeps an existing client's phone and email when an
+// untrusted source would replace them, and records the change for staff
+// (once per event: the inbox item's id derives from the event id).
+func (in *Ingest) guardContact(ctx context.Context, ev publishers.Event, c store.Client) (store.Client, error) {
+	old, err := in.Store.GetClient(ctx, c.ID)
+	switch {
+	case isNotFound(err):
+		return c, nil // a new client: nothing to replace
+	case err != nil:
+		return c, fmt.Errorf("reading client %s: %w", c.ID, err)
+	case !ev.Time.After(old.UpdatedAt):
+		return c, nil // stale: the store keeps the newer state anyway
+	}
+	var changes []string
+	ch := vocab.SMS
+	if old.Phone != "" && c.Phone != "" && c.Phone != old.Phone {
+		changes = append(changes, fmt.Sprintf("phone %s → %s", old.Phone, c.Phone))
+		c.Phone = old.Phone
+	}
+	if old.Email != "" && c.Email != "" && !strings.EqualFold(c.Email, old.Email) {
+		if len(changes) == 0 {
+			ch = vocab.Email
+		}
+		changes = append(changes, fmt.Sprintf("email %s → %s", old.Email, c.Email))
+		c.Email = old.Email
+	}
+	if len(changes) == 0 {
+		return c, nil
+	}
+	id := "contact:" + ev.ID
+	body := fmt.Sprintf("A booking (%s) names client %s with a different %s. The stored contact was kept; "+
+		"if the change is right, publish client.upserted with it (consent must then be granted for the new address).",
+		ev.Source, c.ID, strings.Join(changes, " and "))
+	if _, err := in.Store.RecordInbound(ctx, store.InboundMessage{
+		ID: id, Channel: ch, From: ev.Source, Body: body, Kind: KindContactChange, ClientID: c.ID, NeedsStaff: true,
+	}); err != nil {
+		return c, fmt.Errorf("recording the contact change of %s for staff: %w", c.ID, err)
+	}
+	if err := in.Store.FinishInbound(ctx, id); err != nil {
+		return c, fmt.Errorf("recording the contact change of %s for staff: %w", c.ID, err)
+	}
+	if in.Logger != nil {
+		in.Logger.Warn("contact change held for staff", "client", c.ID, "source", ev.Source, "inbox_id", id)
+	}
+	return c, nil
 }
 
 // afterApply runs the SessionHook for an applied session or client event,

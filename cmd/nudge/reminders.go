@@ -17,6 +17,7 @@ type reminderFlags struct {
 	SendBookedConfirmation bool                      `name:"send-booked-confirmation" help:"Send a \"you're booked\" message when a session is booked." default:"true" negatable:""`
 	TelehealthURL          string                    `name:"telehealth-url" help:"The practice's telehealth link, put in reminders of telehealth sessions." placeholder:"URL"`
 	CalcomSecret           string                    `name:"calcom-secret" help:"Secret key of the Cal.com webhook; POST /webhooks/calcom refuses every request without it." placeholder:"SECRET"`
+	CalcomTrustContact     bool                      `name:"calcom-trust-contact" help:"Let a Cal.com booking replace an existing client's phone or email; by default the change goes to the staff inbox to confirm and the stored contact stays."`
 	CalcomClientIDField    string                    `name:"calcom-client-id-field" help:"Cal.com booking metadata key or booking-form field that holds your client id (default: an id derived from the attendee's email)." placeholder:"FIELD"`
 }
 
@@ -31,5 +32,5 @@ func (f reminderFlags) reminders() consumers.ReminderConfig {
 }
 
 func (f reminderFlags) calcom() calcom.Config {
-	return calcom.Config{Secret: f.CalcomSecret, Mapping: calcom.Mapping{ClientIDField: f.CalcomClientIDField}}
+	return calcom.Config{Secret: f.CalcomSecret, TrustContact: f.CalcomTrustContact, Mapping: calcom.Mapping{ClientIDField: f.CalcomClientIDField}}
 }

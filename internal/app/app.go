@@ -152,6 +152,9 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return err
 	}
 	ingest := &consumers.Ingest{Store: st, Logger: log, Sessions: reminders}
+	if !cfg.Calcom.TrustContact {
+		ingest.UntrustedContactSources = []string{cfg.Calcom.EventSource()}
+	}
 	ic, err := openConsumer(startCtx, js, bus.StreamEvents, bus.ConsumerIngest, log)
 	if err != nil {
 		return fmt.Errorf("opening ingest consumer: %w", err)

@@ -19,6 +19,8 @@
 //
 // Cal.com knows nothing about consent: reminders for a Cal.com booking go
 // out once the practice records the client's consent (consent.granted).
+// Nor does it prove who booked: a booking never silently replaces an
+// existing client's phone or email (see [Config.TrustContact]).
 package calcom
 
 import (
@@ -57,6 +59,12 @@ type Config struct {
 	// Secret is the secret key of the webhook in Cal.com
 	// (NUDGE_CALCOM_SECRET). Without it the route refuses every request.
 	Secret string
+	// TrustContact lets a booking replace an existing client's phone or
+	// email (NUDGE_CALCOM_TRUST_CONTACT). Off by default: anyone can book
+	// with anyone's email, so a changed contact goes to the staff inbox to
+	// confirm and the stored one stays (the ingest consumer decides; see
+	// consumers.Ingest.UntrustedContactSources).
+	TrustContact bool
 	Mapping
 }
 

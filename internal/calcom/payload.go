@@ -70,8 +70,19 @@ type Mapping struct {
 	// lower-cased email: stable across bookings of one person, and without
 	// the address in clear.
 	ClientIDField string
-	// Source is the CloudEvents source of the events; default "/calcom".
+	// Source is the CloudEvents source of the events; default DefaultSource.
 	Source string
+}
+
+// DefaultSource is the CloudEvents source of Cal.com's events.
+const DefaultSource = "/calcom"
+
+// EventSource is the CloudEvents source the mapping's events carry.
+func (m Mapping) EventSource() string {
+	if m.Source == "" {
+		return DefaultSource
+	}
+	return m.Source
 }
 
 // Map turns one verified Cal.com webhook body into the events nudge
@@ -106,10 +117,7 @@ func (m Mapping) Map(body []byte) (events []publishers.Event, ignored bool, err 
 	if at.IsZero() {
 		at = time.Now()
 	}
-	source := m.Source
-	if source == "" {
-		source = "/calcom"
-	}
+	source := m.EventSource()
 	sessionID := "calcom-" + rootUID(w.TriggerEvent, b)
 	build := func(typ, id string, data any) error {
 		ev, err := publishers.NewEvent(typ, source, data)

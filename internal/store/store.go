@@ -88,11 +88,16 @@ const (
 
 // ConsentEntry is one append-only row of the consent ledger.
 type ConsentEntry struct {
-	Seq            int64 // assigned by the store, increasing
-	ClientID       string
-	Channel        vocab.Channel
-	Purpose        vocab.Purpose
-	Action         ConsentAction
+	Seq      int64 // assigned by the store, increasing
+	ClientID string
+	Channel  vocab.Channel
+	Purpose  vocab.Purpose
+	Action   ConsentAction
+	// Address is the phone (E.164) or email (lower case) the entry is for.
+	// A grant holds only for its address (see [CurrentConsent]); a grant
+	// recorded with none is bound by the store to the client's address on
+	// the channel. A revocation without an address holds for every address.
+	Address        string
 	Source         string // who or what recorded it: "booking-system", "sms:STOP", "twilio:21610", "staff:alice"
 	WordingVersion string // the consent wording the client saw (grants)
 	EventID        string // event or inbound message that caused it; unique when not empty
@@ -100,11 +105,12 @@ type ConsentEntry struct {
 	RecordedAt     time.Time // set by the store
 }
 
-// ConsentState is the current consent for one client, channel and purpose:
-// the newest ledger entry by OccurredAt (ties broken by Seq).
+// ConsentState is the current consent for one client, channel, purpose and
+// address, by the rule of [CurrentConsent].
 type ConsentState struct {
 	Channel        vocab.Channel
 	Purpose        vocab.Purpose
+	Address        string
 	Active         bool
 	Source         string
 	WordingVersion string
@@ -260,15 +266,24 @@ type Store interface {
 	// AppendConsent appends to the consent ledger. Entries are never updated
 	// or deleted. With a non-empty ev.ID a replay is ReasonDuplicate.
 	// Entries for unknown clients are accepted (consent may arrive before the
-	// client profile).
+	// client profile). A grant without an Address is bound to the client's
+	// current address on the channel; when the client has none yet, it is
+	// bound (by appending a copy) to the first address ApplyClientUpsert
+	// gives the client. A revocation is always Applied (never stale); a
+	// grant that does not activate consent (see CurrentConsent) is recorded
+	// and reported as ReasonStale.
 	AppendConsent(ctx context.Context, ev EventRef, e ConsentEntry) (Result, error)
 	// Consents returns the current state per channel and purpose that has
-	// any ledger entry, sorted by channel then purpose.
+	// any ledger entry, for the client's current address on each channel,
+	// sorted by channel then purpose.
 	Consents(ctx context.Context, clientID string) ([]ConsentState, error)
-	// ConsentLedger returns every entry for the client, oldest first.
+	// ConsentLedger returns every entry for the client in the order they
+	// were recorded (by Seq), the order CurrentConsent folds them in.
 	ConsentLedger(ctx context.Context, clientID string) ([]ConsentEntry, error)
-	// HasConsent reports whether the newest entry for the triple is a grant.
+	// HasConsent reports whether consent for the triple is active for the
+	// client's current address on the channel.
 	HasConsent(ctx context.Context, clientID string, channel vocab.Channel, purpose vocab.Purpose) (bool, error)
+	ConsentAddresses
 
 	// ApplySessionBooked stores a new session at version 1. Booking a session
 	// that exists is ReasonDuplicate (same id) or ReasonNoChange.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nudgehq/nudge/consumers"
+	"github.com/nudgehq/nudge/internal/consent"
 	"github.com/nudgehq/nudge/internal/keyword"
 	"github.com/nudgehq/nudge/internal/logmask"
 	"github.com/nudgehq/nudge/internal/store"
@@ -230,7 +231,7 @@ func (h *Handler) allRevoked(ctx context.Context, p *inboundPlan) (bool, error) 
 				revoked++
 			}
 		}
-		if revoked < len(purposes) {
+		if revoked < len(vocab.ConsentPurposes()) {
 			return false, nil
 		}
 	}
@@ -348,51 +349,33 @@ func (h *Handler) crisisAlert(ctx context.Context, p *inboundPlan) error {
 // inboxPath is where staff read an inbound message.
 func inboxPath(id string) string { return "/v1/inbox/" + id }
 
-// optOut records an SMS opt-out for every client at the number, suppresses
-// the number (so a stranger's STOP holds too, and no later consent event
-// can silently resume texting someone who said STOP) and queues the one
-// confirmation.
-//
-// The confirmation is queued first: a retry after a failure further down
-// finds the number suppressed and decides not to confirm again, which is
-// right only because the first attempt already did. A number that was
-// suppressed before this message gets no second confirmation.
+// optOut queues the one confirmation and records the opt-out (package
+// consent: every client at the number, every purpose, the number
+// suppressed, client.opted_out). A number that was suppressed before this
+// message gets no second confirmation; a retry of this message queues the
+// same confirmation key again, which the ledger sends once.
 func (h *Handler) optOut(ctx context.Context, p *inboundPlan, kw, replyKey string) error {
 	if !p.suppressed {
 		if err := h.reply(ctx, p, replyKey, templates.KindOptedOut, p.firstClientID(), nil); err != nil {
 			return err
 		}
 	}
-	source := "sms:" + kw
-	for _, c := range p.clients {
-		if err := h.revokeAll(ctx, c.ID, vocab.SMS, source, p.msg.Sid, p.now); err != nil {
-			return err
-		}
-		err := h.emit(ctx, optOutEventID(p.msg.Sid, c.ID), "", publishers.TypeClientOptedOut, publishers.ClientOptedOut{
-			ClientID: c.ID, Channel: vocab.SMS, Source: "sms_keyword", Keyword: kw, OccurredAt: p.now,
-		})
-		if err != nil {
-			return err
-		}
-	}
-	if err := h.cfg.Store.Suppress(ctx, store.Suppression{Channel: vocab.SMS, Address: p.msg.From, Reason: source}); err != nil {
-		return fmt.Errorf("suppressing after %s: %w", source, err)
-	}
-	return nil
+	_, err := h.consent.OptOut(ctx, consent.OptOut{
+		Reason: consent.SMSKeyword, Keyword: kw, Address: p.msg.From, Cause: p.msg.Sid, At: p.now,
+	})
+	return err
 }
 
-// optIn lifts the suppression, restores the consent the client's own
-// STOP revoked, and then queues the welcome back: in that order, because
-// the deliverer skips replies to a number that is still opted out.
+// optIn lifts the suppression and restores the consent the client's own
+// STOP revoked (package consent), and then queues the welcome back: in
+// that order, because the deliverer skips replies to a number that is
+// still opted out.
 func (h *Handler) optIn(ctx context.Context, p *inboundPlan) error {
-	if err := h.cfg.Store.Unsuppress(ctx, vocab.SMS, p.msg.From); err != nil {
-		return fmt.Errorf("lifting sms suppression: %w", err)
-	}
-	source := "sms:" + p.res.Keyword
-	for _, c := range p.clients {
-		if err := h.regrant(ctx, c.ID, source, p.msg.Sid, p.now); err != nil {
-			return err
-		}
+	_, err := h.consent.OptIn(ctx, consent.OptIn{
+		Channel: vocab.SMS, Address: p.msg.From, Keyword: p.res.Keyword, Cause: p.msg.Sid, At: p.now,
+	})
+	if err != nil {
+		return err
 	}
 	return h.reply(ctx, p, "reply:"+p.msg.Sid, templates.KindResubscribed, p.firstClientID(), nil)
 }

@@ -524,7 +524,7 @@ func TestInboundConcurrentDeliveries(t *testing.T) {
 	if len(keys) != 1 || !keys["opted_out@reply:SM1"] {
 		t.Fatalf("replies %v", keys)
 	}
-	if got := e.ledgerLen("c-ana") - before; got != len(purposes) {
+	if got := e.ledgerLen("c-ana") - before; got != len(vocab.ConsentPurposes()) {
 		t.Fatalf("%d ledger entries appended, want one per purpose", got)
 	}
 	if ids := distinctIDs(e.disp.emittedOf(publishers.TypeClientOptedOut)); len(ids) != 1 {

@@ -12,10 +12,10 @@ import (
 
 	"github.com/sendgrid/sendgrid-go/helpers/eventwebhook"
 
+	"github.com/nudgehq/nudge/internal/consent"
 	"github.com/nudgehq/nudge/internal/logmask"
 	"github.com/nudgehq/nudge/internal/store"
 	"github.com/nudgehq/nudge/internal/vocab"
-	"github.com/nudgehq/nudge/publishers"
 )
 
 // providerSendGrid names SendGrid in the provider_events table.
@@ -207,7 +207,7 @@ func (h *Handler) sendGridEffects(ctx context.Context, e sendGridEvent) (string,
 		if addr == "" {
 			addr = d.To
 		}
-		if err := h.cfg.Store.Suppress(ctx, store.Suppression{Channel: vocab.Email, Address: addr, Reason: "sendgrid:bounce"}); err != nil {
+		if err := h.consent.Suppress(ctx, vocab.Email, addr, "sendgrid:bounce"); err != nil {
 			return "", err
 		}
 	}
@@ -217,38 +217,23 @@ func (h *Handler) sendGridEffects(ctx context.Context, e sendGridEvent) (string,
 	return e.Event, nil
 }
 
-// emailOptOut handles an unsubscribe or spam report: every client at the
-// address (and the delivery's client) loses email consent for every
-// purpose, and the address is suppressed.
+// emailOptOut handles an unsubscribe, group unsubscribe or spam report:
+// the same opt-out as an SMS STOP, on email (package consent).
 func (h *Handler) emailOptOut(ctx context.Context, e sendGridEvent, d store.Delivery) error {
 	addr := e.Email
 	if addr == "" {
 		addr = d.To
 	}
-	ids, err := h.clientIDs(ctx, vocab.Email, addr, d.ClientID)
-	if err != nil {
-		return err
+	if addr == "" {
+		h.log.Warn("sendgrid opt-out without an address", "event", e.Event, "delivery_id", e.DeliveryID)
+		return nil
 	}
-	now := h.now()
-	source := "sendgrid:" + e.Event
 	cause := "sendgrid:" + e.EventID
 	if e.EventID == "" {
 		cause = "sendgrid:" + e.MessageID + ":" + e.Event
 	}
-	for _, id := range ids {
-		if err := h.revokeAll(ctx, id, vocab.Email, source, cause, now); err != nil {
-			return err
-		}
-		err := h.emit(ctx, optOutEventID(cause, id), "", publishers.TypeClientOptedOut, publishers.ClientOptedOut{
-			ClientID: id, Channel: vocab.Email, Source: "sendgrid_" + e.Event, OccurredAt: now,
-		})
-		if err != nil {
-			return err
-		}
-	}
-	if err := h.cfg.Store.Suppress(ctx, store.Suppression{Channel: vocab.Email, Address: addr, Reason: source}); err != nil {
-		return err
-	}
-	h.log.Info("email opt-out reported by sendgrid", "event", e.Event, "email", logmask.String(addr), "clients", len(ids))
-	return nil
+	_, err := h.consent.OptOut(ctx, consent.OptOut{
+		Reason: consent.Reason("sendgrid:" + e.Event), Address: addr, ClientID: d.ClientID, Cause: cause, At: h.now(),
+	})
+	return err
 }

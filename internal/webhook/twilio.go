@@ -7,9 +7,9 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/nudgehq/nudge/internal/consent"
 	"github.com/nudgehq/nudge/internal/logmask"
 	"github.com/nudgehq/nudge/internal/store"
-	"github.com/nudgehq/nudge/internal/vocab"
 	"github.com/nudgehq/nudge/publishers"
 )
 
@@ -198,34 +198,15 @@ func (h *Handler) moveDelivery(ctx context.Context, d store.Delivery, u store.De
 }
 
 // carrierOptOut handles Twilio error 21610: the number replied STOP to
-// Twilio, which now refuses every message to it. Consent on sms is revoked
-// for every purpose for every client at that number, and the number is
-// suppressed.
+// Twilio, which now refuses every message to it. It is the same opt-out as
+// an SMS STOP (package consent).
 func (h *Handler) carrierOptOut(ctx context.Context, clientID, to, messageSid string) error {
-	ids, err := h.clientIDs(ctx, vocab.SMS, to, clientID)
-	if err != nil {
-		return err
-	}
-	now := h.now()
-	cause := "twilio-21610:" + messageSid
-	for _, id := range ids {
-		if err := h.revokeAll(ctx, id, vocab.SMS, sourceTwilio21610, cause, now); err != nil {
-			return err
-		}
-		err := h.emit(ctx, optOutEventID(cause, id), "", publishers.TypeClientOptedOut, publishers.ClientOptedOut{
-			ClientID: id, Channel: vocab.SMS, Source: "twilio_21610", OccurredAt: now,
-		})
-		if err != nil {
-			return err
-		}
-	}
 	if to == "" {
-		h.log.Warn("twilio 21610 without a number to suppress", "message_sid", messageSid)
+		h.log.Warn("twilio 21610 without a number", "message_sid", messageSid)
 		return nil
 	}
-	if err := h.cfg.Store.Suppress(ctx, store.Suppression{Channel: vocab.SMS, Address: to, Reason: sourceTwilio21610}); err != nil {
-		return fmt.Errorf("suppressing after 21610: %w", err)
-	}
-	h.log.Info("sms opt-out reported by twilio (21610)", "to", logmask.String(to), "clients", len(ids))
-	return nil
+	_, err := h.consent.OptOut(ctx, consent.OptOut{
+		Reason: consent.Twilio21610, Address: to, ClientID: clientID, Cause: "twilio-21610:" + messageSid, At: h.now(),
+	})
+	return err
 }

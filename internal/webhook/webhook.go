@@ -18,6 +18,7 @@ import (
 	"github.com/twilio/twilio-go/client"
 
 	"github.com/nudgehq/nudge/consumers"
+	"github.com/nudgehq/nudge/internal/consent"
 	"github.com/nudgehq/nudge/internal/httpjson"
 	"github.com/nudgehq/nudge/internal/store"
 )
@@ -139,6 +140,7 @@ type Handler struct {
 	publicURL string                   // without a trailing slash
 	twilio    *client.RequestValidator // nil: Twilio not configured
 	sendgrid  *ecdsa.PublicKey         // nil: SendGrid not configured
+	consent   *consent.Ledger          // every opt-out and opt-in
 }
 
 // New checks cfg and returns a Handler.
@@ -155,6 +157,11 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{cfg: cfg, log: cfg.Logger, publicURL: strings.TrimSuffix(cfg.PublicURL, "/")}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	h.consent, err = consent.New(consent.Config{Store: cfg.Store, Emitter: cfg.Dispatcher, Now: h.now, Logger: h.log})
+	if err != nil {
+		return nil, err
 	}
 	if cfg.TwilioAuthToken != "" {
 		v := client.NewRequestValidator(cfg.TwilioAuthToken)

@@ -20,7 +20,10 @@ func newProvider(ctx context.Context, db *sql.DB, d Dialect, locked bool) (*goos
 	if err != nil {
 		return nil, err
 	}
-	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	// Engineers number migrations from separate ranges (00005-00009,
+	// 00010-00014 …), so a database may have a higher number applied
+	// before a lower one lands: apply the lower one then, in its turn.
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true), goose.WithAllowOutofOrder(true)}
 	if locked && d == Postgres {
 		locker, err := postgresLocker(ctx, db)
 		if err != nil {

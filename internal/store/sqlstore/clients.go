@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 // ApplyClientUpsert creates or updates a client in one conditional upsert:
@@ -23,6 +24,12 @@ func (s *Store) ApplyClientUpsert(ctx context.Context, ev store.EventRef, c stor
 		}
 	}
 	res, err := s.applyEvent(ctx, ev, func(tx *sql.Tx, at time.Time) (store.Result, error) {
+		var oldPhone, oldEmail string
+		err := tx.QueryRowContext(ctx, s.rebind(`SELECT phone, email FROM clients WHERE id = ?`+s.dialect.ForUpdate), c.ID).
+			Scan(&oldPhone, &oldEmail)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return store.Result{}, err
+		}
 		upserted, err := tx.ExecContext(ctx, s.rebind(`
 			INSERT INTO clients (id, first_name, timezone, phone, email, locale, preferred_channel, updated_at, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -45,6 +52,16 @@ func (s *Store) ApplyClientUpsert(ctx context.Context, ev store.EventRef, c stor
 		}
 		if n == 0 {
 			return store.Result{Reason: store.ReasonStale}, nil
+		}
+		// Consent recorded before the client had an address on a channel
+		// belongs to the first address it gets there; a changed address
+		// gets none (invariant 1).
+		for ch, addr := range map[vocab.Channel][2]string{vocab.SMS: {oldPhone, c.Phone}, vocab.Email: {oldEmail, c.Email}} {
+			if addr[0] == "" && addr[1] != "" {
+				if err := s.bindConsent(ctx, tx, c.ID, ch, addr[1], ev.ID); err != nil {
+					return store.Result{}, err
+				}
+			}
 		}
 		return store.Result{Applied: true}, nil
 	})
