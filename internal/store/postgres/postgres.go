@@ -33,7 +33,11 @@ var dialect = sqlstore.Dialect{
 	Placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
 	// Read-modify-write transactions run at READ COMMITTED; the row lock
 	// makes concurrent updates of one session or delivery queue up.
-	ForUpdate:  " FOR UPDATE",
+	ForUpdate: " FOR UPDATE",
+	// A client's upsert and its consent grants may run at once in two
+	// processes; a transaction lock per client id orders them, so a grant
+	// is bound to the client's address whichever commits first.
+	LockClient: "SELECT pg_advisory_xact_lock(hashtextextended('nudge-client:' || CAST(? AS text), 0))",
 	EncodeTime: func(t time.Time) any { return t },
 	IsUniqueViolation: func(err error) bool {
 		var pgErr *pgconn.PgError

@@ -24,6 +24,9 @@ func (s *Store) ApplyClientUpsert(ctx context.Context, ev store.EventRef, c stor
 		}
 	}
 	res, err := s.applyEvent(ctx, ev, func(tx *sql.Tx, at time.Time) (store.Result, error) {
+		if err := s.lockClient(ctx, tx, c.ID); err != nil {
+			return store.Result{}, err
+		}
 		var oldPhone, oldEmail string
 		err := tx.QueryRowContext(ctx, s.rebind(`SELECT phone, email FROM clients WHERE id = ?`+s.dialect.ForUpdate), c.ID).
 			Scan(&oldPhone, &oldEmail)

@@ -79,6 +79,9 @@ func (s *Store) appendConsent(ctx context.Context, tx *sql.Tx, e store.ConsentEn
 		e.OccurredAt = eventTime
 	}
 	if e.Action == store.ConsentGranted && e.Address == "" {
+		if err := s.lockClient(ctx, tx, e.ClientID); err != nil {
+			return store.Result{}, err
+		}
 		addr, err := s.clientAddress(ctx, tx, e.ClientID, e.Channel)
 		if err != nil {
 			return store.Result{}, err
@@ -122,6 +125,17 @@ func (s *Store) insertConsent(ctx context.Context, q querier, e store.ConsentEnt
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// lockClient holds the dialect's per-client lock until tx ends.
+func (s *Store) lockClient(ctx context.Context, tx *sql.Tx, clientID string) error {
+	if s.dialect.LockClient == "" {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, s.rebind(s.dialect.LockClient), clientID); err != nil {
+		return fmt.Errorf("locking client %s: %w", clientID, err)
+	}
+	return nil
 }
 
 // clientAddress is the client's current address on ch, "" when the client

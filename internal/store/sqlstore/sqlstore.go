@@ -30,6 +30,11 @@ type Dialect struct {
 	// transaction: " FOR UPDATE" where rows must be locked (Postgres), empty
 	// where the transaction already holds the database's write lock (SQLite).
 	ForUpdate string
+	// LockClient is a statement taking a client id that holds a lock on
+	// that id until the transaction ends: client upserts and consent grants
+	// of one client run one at a time (consent is bound to the client's
+	// address). Empty where transactions are serialised already (SQLite).
+	LockClient string
 	// EncodeTime turns a normalised UTC time into a bind value. Scanning
 	// accepts both time.Time and int64 unix microseconds.
 	EncodeTime func(time.Time) any

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -142,5 +144,44 @@ func testConsentBeforeProfile(t *testing.T, s store.Store) {
 	noErr(t, "upsert", err)
 	if hasConsent(t, s, vocab.SMS, vocab.Reminders) {
 		t.Fatal("consent followed the client to its second number")
+	}
+}
+
+// A client's profile and its consent may be applied at once by two
+// processes: whichever commits first, the grant ends up bound to the
+// client's number.
+func testConsentConcurrentWithProfile(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	const n = 20
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*n)
+	for i := range n {
+		id := fmt.Sprintf("c-%02d", i)
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			_, err := s.AppendConsent(ctx, ev("g-"+id, "consent.granted", at(0)), store.ConsentEntry{
+				ClientID: id, Channel: vocab.SMS, Purpose: vocab.Reminders, Action: store.ConsentGranted, Source: "intake"})
+			errs <- err
+		}()
+		go func() {
+			defer wg.Done()
+			_, err := s.ApplyClientUpsert(ctx, ev("u-"+id, "client.upserted", at(0)), store.Client{
+				ID: id, FirstName: "A", Timezone: "UTC", Phone: fmt.Sprintf("+141555501%02d", i)})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		noErr(t, "concurrent apply", err)
+	}
+	for i := range n {
+		id := fmt.Sprintf("c-%02d", i)
+		ok, err := s.HasConsent(ctx, id, vocab.SMS, vocab.Reminders)
+		noErr(t, "HasConsent", err)
+		if !ok {
+			t.Fatalf("%s: the grant applied alongside the profile is not bound to its number", id)
+		}
 	}
 }

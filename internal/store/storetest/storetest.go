@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConsentRevocationNeverStale", testConsentRevocationNeverStale},
 		{"ConsentBoundToAddress", testConsentBoundToAddress},
 		{"ConsentBeforeProfile", testConsentBeforeProfile},
+		{"ConsentConcurrentWithProfile", testConsentConcurrentWithProfile},
 		{"SessionBooked", testSessionBooked},
 		{"SessionReschedule", testSessionReschedule},
 		{"SessionCancel", testSessionCancel},
