@@ -16,6 +16,7 @@ import (
 	"github.com/nudgehq/nudge/internal/consent"
 	"github.com/nudgehq/nudge/internal/failpoint"
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/unsubscribe"
 	"github.com/nudgehq/nudge/internal/vocab"
 	"github.com/nudgehq/nudge/templates"
 )
@@ -62,9 +63,13 @@ type Deliverer struct {
 	Pacer      Pacer
 	Checks     []Check
 	Practice   Practice
-	Observer   Observer
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Unsubscribe seals the token of each email's unsubscribe link
+	// (<PublicURL>/u/<token>, also the List-Unsubscribe header). Without
+	// it the link names the delivery id, which nothing answers: tests only.
+	Unsubscribe *unsubscribe.Sealer
+	Observer    Observer
+	Logger      *slog.Logger
+	Now         func() time.Time
 	// InFlightLease is how long a delivery in "sending" is presumed to be
 	// in the hands of a live worker (another goroutine or process) before
 	// a redelivery may reconcile and retry it. It must exceed the handler
@@ -286,9 +291,19 @@ func (dl *Deliverer) render(n Notification, t Target, d store.Delivery) (channel
 	vars := templates.CommonVars(locale, dl.Practice.CrisisLine)
 	vars["PracticeName"] = dl.Practice.Name
 	vars["FirstName"] = t.Client.FirstName
+	var headers map[string]string
 	if n.Channel == vocab.Email {
 		vars["PracticePostalAddress"] = dl.Practice.PostalAddress
-		vars["UnsubscribeURL"] = strings.TrimRight(dl.Practice.PublicURL, "/") + "/u/" + d.ID
+		link, err := dl.unsubscribeLink(n, t, d)
+		if err != nil {
+			return channel.Message{}, err
+		}
+		vars["UnsubscribeURL"] = link
+		if n.Purpose.Consentable() && dl.Unsubscribe != nil {
+			// RFC 8058 one-click: mail clients show an "unsubscribe"
+			// button that POSTs List-Unsubscribe=One-Click to the link.
+			headers = map[string]string{"List-Unsubscribe": "<" + link + ">", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+		}
 	}
 	if !n.SessionStarts.IsZero() {
 		// Session-linked messages (confirmations of a C reply, say) show
@@ -302,7 +317,22 @@ func (dl *Deliverer) render(n Notification, t Target, d store.Delivery) (channel
 	if err != nil {
 		return channel.Message{}, err
 	}
-	return channel.Message{DeliveryID: d.ID, To: t.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML}, nil
+	return channel.Message{DeliveryID: d.ID, To: t.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML, Headers: headers}, nil
+}
+
+// unsubscribeLink is the email's unsubscribe URL: a sealed token naming the
+// client, the address the email goes to and its purpose, so the link
+// unsubscribes exactly that address from exactly that purpose.
+func (dl *Deliverer) unsubscribeLink(n Notification, t Target, d store.Delivery) (string, error) {
+	base := strings.TrimRight(dl.Practice.PublicURL, "/") + "/u/"
+	if dl.Unsubscribe == nil || !n.Purpose.Consentable() || t.Client.ID == "" {
+		return base + d.ID, nil
+	}
+	tok, err := dl.Unsubscribe.Token(unsubscribe.Claim{ClientID: t.Client.ID, Address: t.To, Purpose: n.Purpose, DeliveryID: d.ID})
+	if err != nil {
+		return "", err
+	}
+	return base + tok, nil
 }
 
 // sendFailed acts on a provider error, classified once by the channel.

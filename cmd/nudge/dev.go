@@ -23,12 +23,13 @@ import (
 )
 
 type devCmd struct {
-	DataDir       string `help:"Where dev mode keeps its NATS file store, SQLite database and API token." default:"./.nudge" type:"path"`
-	HTTP          string `help:"HTTP listen address for the API and console." default:"127.0.0.1:8080"`
-	MetricsListen string `name:"metrics-listen" help:"Serve /metrics, /healthz and /readyz on this address instead of the HTTP address (keeps /metrics off the public port)." placeholder:"ADDR"`
-	NATSListen    string `name:"nats-listen" help:"Also accept NATS clients on this address (e.g. 127.0.0.1:4223). Off by default so dev never fights over port 4222." placeholder:"ADDR"`
-	APIToken      string `help:"API token; generated and saved in the data dir when empty."`
-	NoMigrate     bool   `help:"Do not apply database migrations at start."`
+	DataDir           string `help:"Where dev mode keeps its NATS file store, SQLite database and API token." default:"./.nudge" type:"path"`
+	HTTP              string `help:"HTTP listen address for the API and console." default:"127.0.0.1:8080"`
+	MetricsListen     string `name:"metrics-listen" help:"Serve /metrics, /healthz and /readyz on this address instead of the HTTP address (keeps /metrics off the public port)." placeholder:"ADDR"`
+	NATSListen        string `name:"nats-listen" help:"Also accept NATS clients on this address (e.g. 127.0.0.1:4223). Off by default so dev never fights over port 4222." placeholder:"ADDR"`
+	APIToken          string `help:"API token; generated and saved in the data dir when empty."`
+	UnsubscribeSecret string `name:"unsubscribe-secret" help:"Secret that seals email unsubscribe links (32+ characters); generated and saved in the data dir when empty."`
+	NoMigrate         bool   `help:"Do not apply database migrations at start."`
 
 	PracticeName     string        `help:"Practice name used in messages." default:"Harbor Practice"`
 	CrisisLine       string        `help:"Crisis line named in crisis replies and footers." default:"988"`
@@ -71,6 +72,10 @@ func (d *devCmd) Run(g *globals) error {
 	if err != nil {
 		return err
 	}
+	unsubscribeSecret, err := devSecret(d.DataDir, "unsubscribe-secret", d.UnsubscribeSecret, apiSecret)
+	if err != nil {
+		return err
+	}
 	fakes, err := startDevProviders(publicURL, d.TwilioAccountSID, twilioToken)
 	if err != nil {
 		return err
@@ -83,13 +88,14 @@ func (d *devCmd) Run(g *globals) error {
 	dbPath := filepath.Join(d.DataDir, "nudge.db")
 	jsDir := filepath.Join(d.DataDir, "jetstream")
 	cfg := app.Config{
-		Mode:         "dev",
-		HTTPAddr:     d.HTTP,
-		MetricsAddr:  d.MetricsListen,
-		APIToken:     token,
-		EmbeddedNATS: &bus.EmbeddedConfig{StoreDir: jsDir, ListenAddr: d.NATSListen, SyncAlways: true},
-		Topology:     devTopology(d.NotifyAckWait, d.NotifyMaxDeliver),
-		OpenStore:    openSQLite(dbPath, !d.NoMigrate),
+		Mode:              "dev",
+		HTTPAddr:          d.HTTP,
+		MetricsAddr:       d.MetricsListen,
+		APIToken:          token,
+		UnsubscribeSecret: unsubscribeSecret,
+		EmbeddedNATS:      &bus.EmbeddedConfig{StoreDir: jsDir, ListenAddr: d.NATSListen, SyncAlways: true},
+		Topology:          devTopology(d.NotifyAckWait, d.NotifyMaxDeliver),
+		OpenStore:         openSQLite(dbPath, !d.NoMigrate),
 		Delivery: app.Delivery{
 			Twilio:       twilioCfg,
 			SendGrid:     fakes.sendgridConfig(),

@@ -72,9 +72,11 @@ type outboxMessage struct {
 	Body       string        `json:"body,omitempty"`
 	Subject    string        `json:"subject,omitempty"`
 	DeliveryID string        `json:"delivery_id,omitempty"`
-	ProviderID string        `json:"provider_id"`
-	Status     string        `json:"status"`
-	Time       time.Time     `json:"time"`
+	// Headers are an email's extra headers (List-Unsubscribe...).
+	Headers    map[string]string `json:"headers,omitempty"`
+	ProviderID string            `json:"provider_id"`
+	Status     string            `json:"status"`
+	Time       time.Time         `json:"time"`
 }
 
 // outbox serves GET /v1/dev/outbox: every message the fakes captured,
@@ -93,7 +95,7 @@ func (p *devProviders) outbox() http.Handler {
 			out = append(out, outboxMessage{Channel: vocab.SMS, To: m.To, Body: m.Body, DeliveryID: d, ProviderID: m.ID, Status: m.Status, Time: m.Created})
 		}
 		for _, m := range p.sendgrid.Messages() {
-			out = append(out, outboxMessage{Channel: vocab.Email, To: m.To, Subject: m.Subject, Body: m.Text, DeliveryID: m.CustomArgs["delivery_id"], ProviderID: m.ID, Status: m.Status, Time: m.Created})
+			out = append(out, outboxMessage{Channel: vocab.Email, To: m.To, Subject: m.Subject, Body: m.Text, DeliveryID: m.CustomArgs["delivery_id"], Headers: m.Headers, ProviderID: m.ID, Status: m.Status, Time: m.Created})
 		}
 		slices.SortFunc(out, func(a, b outboxMessage) int { return cmp.Compare(b.Time.UnixNano(), a.Time.UnixNano()) })
 		if out == nil {

@@ -2,6 +2,9 @@ package main
 
 import (
 	"cmp"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -13,14 +16,29 @@ import (
 	"github.com/nudgehq/nudge/internal/app"
 	"github.com/nudgehq/nudge/internal/bus"
 	"github.com/nudgehq/nudge/internal/logmask"
+	"github.com/nudgehq/nudge/internal/unsubscribe"
 )
 
+// unsubscribeSecret is --unsubscribe-secret, or one derived from the API
+// token (HMAC-SHA256), so serve needs no extra setting; rotating the API
+// token then invalidates the links in emails already sent, which setting
+// NUDGE_UNSUBSCRIBE_SECRET avoids.
+func (s *serveCmd) unsubscribeSecret() string {
+	if s.UnsubscribeSecret != "" {
+		return s.UnsubscribeSecret
+	}
+	mac := hmac.New(sha256.New, []byte(s.APIToken))
+	mac.Write([]byte("nudge unsubscribe links"))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
 type serveCmd struct {
-	HTTP          string `help:"HTTP listen address for the API, webhooks and console." default:":8080"`
-	MetricsListen string `name:"metrics-listen" help:"Serve /metrics, /healthz and /readyz on this address instead of the HTTP address (keeps /metrics off the public port)." placeholder:"ADDR"`
-	APIToken      string `help:"API token for the HTTP API and console (at least 32 characters)."`
-	DatabaseURL   string `help:"Postgres connection URL, e.g. postgres://nudge@db:5432/nudge?sslmode=verify-full." placeholder:"URL"`
-	NoMigrate     bool   `help:"Do not apply database migrations at start (then the schema must already be current)."`
+	HTTP              string `help:"HTTP listen address for the API, webhooks and console." default:":8080"`
+	MetricsListen     string `name:"metrics-listen" help:"Serve /metrics, /healthz and /readyz on this address instead of the HTTP address (keeps /metrics off the public port)." placeholder:"ADDR"`
+	APIToken          string `help:"API token for the HTTP API and console (at least 32 characters)."`
+	UnsubscribeSecret string `name:"unsubscribe-secret" help:"Secret that seals email unsubscribe links (at least 32 characters); derived from the API token when empty." placeholder:"SECRET"`
+	DatabaseURL       string `help:"Postgres connection URL, e.g. postgres://nudge@db:5432/nudge?sslmode=verify-full." placeholder:"URL"`
+	NoMigrate         bool   `help:"Do not apply database migrations at start (then the schema must already be current)."`
 
 	NATSURL      string `name:"nats-url" help:"NATS server URL(s), comma-separated." placeholder:"URL"`
 	NATSCreds    string `name:"nats-creds" help:"NATS credentials file (.creds)." type:"existingfile" placeholder:"FILE"`
@@ -74,6 +92,9 @@ func (s *serveCmd) validate() error {
 	if s.StartTimeout < 0 || s.StartTimeout > 0 && s.StartTimeout < time.Second {
 		add("NUDGE_START_TIMEOUT (--start-timeout) must be at least 1s, got %v", s.StartTimeout)
 	}
+	if s.UnsubscribeSecret != "" && len(s.UnsubscribeSecret) < unsubscribe.MinSecretLength {
+		add("NUDGE_UNSUBSCRIBE_SECRET (--unsubscribe-secret) is too short: use at least %d characters, or leave it empty to derive it from the API token", unsubscribe.MinSecretLength)
+	}
 	if s.Replicas < 1 || s.Replicas > 5 {
 		add("NUDGE_REPLICAS (--replicas) must be 1 to 5, got %d", s.Replicas)
 	}
@@ -99,10 +120,11 @@ func (s *serveCmd) Run(g *globals) error {
 	}
 	host, _ := os.Hostname()
 	return app.Run(g.ctx, app.Config{
-		Mode:        "serve",
-		HTTPAddr:    s.HTTP,
-		MetricsAddr: s.MetricsListen,
-		APIToken:    s.APIToken,
+		Mode:              "serve",
+		HTTPAddr:          s.HTTP,
+		MetricsAddr:       s.MetricsListen,
+		APIToken:          s.APIToken,
+		UnsubscribeSecret: s.unsubscribeSecret(),
 		NATS: bus.ExternalConfig{
 			URL: s.NATSURL, CredsFile: s.NATSCreds, NKeyFile: s.NATSNKey,
 			User: s.NATSUser, Pass: s.NATSPassword, Token: s.NATSToken,

@@ -27,6 +27,7 @@ import (
 	"github.com/nudgehq/nudge/internal/httpapi"
 	"github.com/nudgehq/nudge/internal/metrics"
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/unsubscribe"
 	"github.com/nudgehq/nudge/internal/webhook"
 	"github.com/nudgehq/nudge/publishers"
 )
@@ -41,6 +42,9 @@ type Config struct {
 	// own listener, and /metrics leaves the public HTTPAddr.
 	MetricsAddr string
 	APIToken    string
+	// UnsubscribeSecret keys the tokens of email unsubscribe links
+	// (package unsubscribe); at least 32 bytes. Required with email.
+	UnsubscribeSecret string
 
 	EmbeddedNATS *bus.EmbeddedConfig
 	NATS         bus.ExternalConfig
@@ -164,6 +168,12 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return err
 	}
 	disp := consumers.BusDispatcher{JS: js}
+	if cfg.UnsubscribeSecret != "" || cfg.Delivery.SendGrid != nil {
+		if cfg.Delivery.unsubscribe, err = unsubscribe.New([]byte(cfg.UnsubscribeSecret)); err != nil {
+			_ = stopIngest(context.Background())
+			return fmt.Errorf("unsubscribe links: %w", err)
+		}
+	}
 	stopDeliver, err := startDeliverer(ctx, startCtx, js, st, cfg, disp, m, m.ConsumerMessage, log)
 	if err != nil {
 		_ = stopIngest(context.Background())
@@ -192,6 +202,11 @@ func Run(ctx context.Context, cfg Config) (err error) {
 
 	// Provider webhooks (signed) and the staff inbox (behind the token).
 	extra := calcom.NewHandler(cfg.Calcom, publishers.NewPublisher(js), log).Routes()
+	if cfg.Delivery.unsubscribe != nil {
+		unsub := &unsubscribe.Handler{Sealer: cfg.Delivery.unsubscribe, Practice: cfg.Delivery.Practice.Name, Logger: log,
+			Revoke: unsubscribe.PublishRevocation(publishers.NewPublisher(js))}
+		maps.Copy(extra, unsub.Routes())
+	}
 	authed := map[string]http.Handler{}
 	maps.Copy(authed, cfg.ExtraAuthed)
 	if cfg.Delivery.Twilio != nil || cfg.Delivery.SendGridWebhookKey != "" {

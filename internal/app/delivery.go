@@ -17,6 +17,7 @@ import (
 	"github.com/nudgehq/nudge/internal/pacing"
 	"github.com/nudgehq/nudge/internal/quiethours"
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/unsubscribe"
 	"github.com/nudgehq/nudge/internal/vocab"
 	"github.com/nudgehq/nudge/templates"
 )
@@ -42,6 +43,10 @@ type Delivery struct {
 	// TwilioWebhookToken verifies Twilio's webhook signatures: the
 	// account's auth token. Empty means Twilio.AuthToken.
 	TwilioWebhookToken string
+
+	// unsubscribe seals emails' unsubscribe links (from
+	// Config.UnsubscribeSecret).
+	unsubscribe *unsubscribe.Sealer
 }
 
 // twilioAuthToken is what Twilio signs webhooks with: the account's auth
@@ -139,6 +144,7 @@ func startDeliverer(ctx, startCtx context.Context, js jetstream.JetStream, st st
 		Dispatcher:    disp,
 		Pacer:         pacer,
 		Practice:      d.Practice,
+		Unsubscribe:   d.unsubscribe,
 		Observer:      obs,
 		Logger:        log,
 		Checks:        consumers.DefaultChecks(st, window, cadence),

@@ -34,6 +34,10 @@ type Message struct {
 	Subject    string // email only
 	Text       string // SMS body; email text/plain part
 	HTML       string // email text/html part (optional)
+	// Headers are extra email headers, e.g. List-Unsubscribe and
+	// List-Unsubscribe-Post (RFC 8058) on every non-transactional email.
+	// Email only; names must not be ones the provider sets itself.
+	Headers map[string]string
 }
 
 // Receipt is the provider's acknowledgement of a message.

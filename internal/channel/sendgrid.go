@@ -108,6 +108,9 @@ func (s *SendGridSender) Send(ctx context.Context, m Message) (Receipt, error) {
 	msg.Subject = m.Subject
 	p := sgmail.NewPersonalization()
 	p.AddTos(sgmail.NewEmail("", m.To))
+	for name, value := range m.Headers {
+		p.SetHeader(name, value)
+	}
 	msg.AddPersonalizations(p)
 	if m.Text != "" {
 		msg.AddContent(sgmail.NewContent("text/plain", m.Text)) // text/plain must come first

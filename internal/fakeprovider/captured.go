@@ -29,6 +29,7 @@ type CapturedMessage struct {
 	Text       string            `json:"text,omitempty"`
 	HTML       string            `json:"html,omitempty"`
 	CustomArgs map[string]string `json:"custom_args,omitempty"` // message-level merged with the personalization's
+	Headers    map[string]string `json:"headers,omitempty"`     // email headers, message-level merged with the personalization's
 
 	// Status is the latest status: Twilio's message status ("queued",
 	// "sent", "delivered"...), SendGrid's latest event ("processed",
@@ -44,6 +45,7 @@ type CapturedMessage struct {
 
 func (m CapturedMessage) clone() CapturedMessage {
 	m.CustomArgs = maps.Clone(m.CustomArgs)
+	m.Headers = maps.Clone(m.Headers)
 	if m.Form != nil {
 		m.Form = url.Values(maps.Clone(map[string][]string(m.Form)))
 	}

@@ -299,13 +299,18 @@ func (s *SendGrid) accept(apiKey string, raw []byte) reply {
 		if len(args) == 0 {
 			args = nil
 		}
+		headers := stringArgs(m.Headers)
+		maps.Copy(headers, stringArgs(p.Headers))
+		if len(headers) == 0 {
+			headers = nil
+		}
 		for j, to := range slices.Concat(p.To, p.Cc, p.Bcc) {
 			batch = append(batch, &emailMessage{
 				CapturedMessage: CapturedMessage{
 					Channel: "email", Direction: "outbound", ID: xmid,
 					EventMessageID: xmid + ".filterdrecv-fake-" + strconv.Itoa(i) + "-" + strconv.Itoa(j) + ".0",
 					To:             to.Email, From: m.From.Email,
-					Subject: subject, Text: text, HTML: html, CustomArgs: args,
+					Subject: subject, Text: text, HTML: html, CustomArgs: args, Headers: headers,
 					Status: "accepted", Created: now, JSON: slices.Clone(raw),
 				},
 				categories: slices.Clone(m.Categories),

@@ -19,6 +19,7 @@ type sgMail struct {
 	Content          []sgContent         `json:"content"`
 	TemplateID       string              `json:"template_id"`
 	CustomArgs       map[string]any      `json:"custom_args"`
+	Headers          map[string]any      `json:"headers"`
 	Categories       []string            `json:"categories"`
 }
 
@@ -28,6 +29,7 @@ type sgPersonalization struct {
 	Bcc        []sgAddress    `json:"bcc"`
 	Subject    string         `json:"subject"`
 	CustomArgs map[string]any `json:"custom_args"`
+	Headers    map[string]any `json:"headers"`
 }
 
 type sgAddress struct {
@@ -89,7 +91,9 @@ func (m *sgMail) validate() []sgError {
 			}
 		}
 		errs = append(errs, checkCustomArgs(base+".custom_args", p.CustomArgs)...)
+		errs = append(errs, checkHeaders(base+".headers", p.Headers)...)
 	}
+	errs = append(errs, checkHeaders("headers", m.Headers)...)
 	switch {
 	case m.From == nil || m.From.Email == "":
 		add("from.email", `The from object must be provided for every email send. It is an object that requires the email parameter, but may also contain a name parameter.  e.g. {"email" : "example@example.com"}  or {"email" : "example@example.com", "name" : "Example Recipient"}.`)
@@ -130,6 +134,25 @@ func checkCustomArgs(field string, args map[string]any) []sgError {
 	}
 	if b, _ := json.Marshal(args); len(b) > maxCustomArgsBytes {
 		errs = append(errs, fieldError(field, "The custom_args size must not exceed 10,000 bytes."))
+	}
+	return errs
+}
+
+// reservedHeaders are set by SendGrid itself and refused in headers.
+var reservedHeaders = []string{"x-sg-id", "x-sg-eid", "received", "dkim-signature", "content-type",
+	"content-transfer-encoding", "to", "from", "subject", "reply-to", "cc", "bcc"}
+
+// checkHeaders applies SendGrid's rules for the headers object: string
+// values, and none of the headers SendGrid sets itself.
+func checkHeaders(field string, headers map[string]any) []sgError {
+	var errs []sgError
+	for _, k := range slices.Sorted(maps.Keys(headers)) {
+		if _, ok := headers[k].(string); !ok {
+			errs = append(errs, fieldError(field+"."+k, fmt.Sprintf("Invalid type. Expected: string, given: %s.", jsonType(headers[k]))))
+		}
+		if slices.Contains(reservedHeaders, strings.ToLower(k)) {
+			errs = append(errs, fieldError(field, fmt.Sprintf("The header %q is reserved and cannot be set.", k)))
+		}
 	}
 	return errs
 }
