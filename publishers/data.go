@@ -98,6 +98,28 @@ type JournalDayMissed struct {
 	MissedDaysInRow int    `json:"missed_days_in_row,omitempty"`
 }
 
+// JournalEntryWritten is the data of journal.entry_written: the client
+// wrote in their journal on Date; a journal nudge still waiting for them is
+// withdrawn.
+type JournalEntryWritten struct {
+	ClientID string `json:"client_id"`
+	Date     string `json:"date"` // the client's local calendar day, YYYY-MM-DD
+}
+
+// EncouragementScheduleSet is the data of encouragement.schedule_set: when
+// the client's encouragement texts go, on the client's own clock. Give
+// either Days and At ("mon,thu at 10:00") or Cron, a 6-field cron
+// expression with seconds first as the NATS server reads it
+// ("0 0 10 * * mon,thu"). Themes narrows the rotation of lines to some of
+// the seven themes (templates.Themes).
+type EncouragementScheduleSet struct {
+	ClientID string   `json:"client_id"`
+	Days     []string `json:"days,omitempty"` // mon, tue, wed, thu, fri, sat, sun
+	At       string   `json:"at,omitempty"`   // HH:MM, 24-hour, client-local
+	Cron     string   `json:"cron,omitempty"`
+	Themes   []string `json:"themes,omitempty"`
+}
+
 // CarePaused is the data of client.care_paused: a clinician pauses
 // messages to one client. Scope non_essential (the default) pauses
 // encouragement, journal nudges and announcements; all pauses reminders
@@ -225,19 +247,21 @@ func emitted[T any](validate func(*dataReader)) catalogueEntry {
 // catalogue is the single source of truth for event types. The validators
 // live in rules.go.
 var catalogue = map[string]catalogueEntry{
-	TypeClientUpserted:        intake[ClientUpserted](validateClientUpserted),
-	TypeConsentGranted:        intake[ConsentChanged](validateConsentChanged),
-	TypeConsentRevoked:        intake[ConsentChanged](validateConsentChanged),
-	TypeSessionBooked:         intake[SessionBooked](validateSessionBooked),
-	TypeSessionRescheduled:    intake[SessionRescheduled](validateSessionRescheduled),
-	TypeSessionCancelled:      intake[SessionCancelled](validateSessionCancelled),
-	TypeJournalDayMissed:      intake[JournalDayMissed](validateJournalDayMissed),
-	TypeGroupUpserted:         intake[GroupUpserted](validateGroupUpserted),
-	TypeGroupMemberAdded:      intake[GroupMembership](validateGroupMembership),
-	TypeGroupMemberRemoved:    intake[GroupMembership](validateGroupMembership),
-	TypeAnnouncementRequested: intake[AnnouncementRequested](validateAnnouncementRequested),
-	TypeClientCarePaused:      intake[CarePaused](validateCarePaused),
-	TypeClientCareResumed:     intake[CareResumed](validateCareResumed),
+	TypeClientUpserted:           intake[ClientUpserted](validateClientUpserted),
+	TypeConsentGranted:           intake[ConsentChanged](validateConsentChanged),
+	TypeConsentRevoked:           intake[ConsentChanged](validateConsentChanged),
+	TypeSessionBooked:            intake[SessionBooked](validateSessionBooked),
+	TypeSessionRescheduled:       intake[SessionRescheduled](validateSessionRescheduled),
+	TypeSessionCancelled:         intake[SessionCancelled](validateSessionCancelled),
+	TypeJournalDayMissed:         intake[JournalDayMissed](validateJournalDayMissed),
+	TypeGroupUpserted:            intake[GroupUpserted](validateGroupUpserted),
+	TypeGroupMemberAdded:         intake[GroupMembership](validateGroupMembership),
+	TypeGroupMemberRemoved:       intake[GroupMembership](validateGroupMembership),
+	TypeAnnouncementRequested:    intake[AnnouncementRequested](validateAnnouncementRequested),
+	TypeClientCarePaused:         intake[CarePaused](validateCarePaused),
+	TypeClientCareResumed:        intake[CareResumed](validateCareResumed),
+	TypeJournalEntryWritten:      intake[JournalEntryWritten](validateJournalEntryWritten),
+	TypeEncouragementScheduleSet: intake[EncouragementScheduleSet](validateEncouragementScheduleSet),
 
 	TypeSessionConfirmed:           emitted[SessionConfirmed](validateSessionConfirmed),
 	TypeSessionRescheduleRequested: emitted[SessionRescheduleRequested](validateSessionRescheduleRequested),

@@ -35,7 +35,10 @@ func fullData() map[string]any {
 			Urgent: true, UrgentReason: "the room changed an hour before", LintOverrideReason: "reviewed by Dana"},
 		publishers.TypeClientCarePaused: publishers.CarePaused{ClientID: "c-77", Scope: publishers.CareScopeAll,
 			Until: at.Add(7 * 24 * time.Hour), RequestedBy: "dr-lee"},
-		publishers.TypeClientCareResumed: publishers.CareResumed{ClientID: "c-77", RequestedBy: "dr-lee"},
+		publishers.TypeClientCareResumed:   publishers.CareResumed{ClientID: "c-77", RequestedBy: "dr-lee"},
+		publishers.TypeJournalEntryWritten: publishers.JournalEntryWritten{ClientID: "c-77", Date: "2026-12-01"},
+		publishers.TypeEncouragementScheduleSet: publishers.EncouragementScheduleSet{ClientID: "c-77", Days: []string{"mon"},
+			At: "10:00", Themes: []string{"patience"}},
 
 		publishers.TypeSessionConfirmed: publishers.SessionConfirmed{SessionID: "s-1042", ClientID: "c-77",
 			Channel: publishers.ChannelSMS, ConfirmedAt: at},
@@ -184,7 +187,7 @@ func TestNewEventRejects(t *testing.T) {
 
 func TestCatalogue(t *testing.T) {
 	intake := []string{"announcement.requested", "client.care_paused", "client.care_resumed", "client.upserted", "consent.granted", "consent.revoked",
-		"group.member_added", "group.member_removed", "group.upserted", "journal.day_missed", "session.booked",
+		"encouragement.schedule_set", "group.member_added", "group.member_removed", "group.upserted", "journal.day_missed", "journal.entry_written", "session.booked",
 		"session.cancelled", "session.rescheduled"}
 	emitted := []string{"client.opted_out", "delivery.status_changed", "safety.crisis_reply",
 		"session.confirmed", "session.reschedule_requested"}

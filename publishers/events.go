@@ -55,6 +55,10 @@ const (
 	TypeAnnouncementRequested = "announcement.requested"
 	TypeClientCarePaused      = "client.care_paused"
 	TypeClientCareResumed     = "client.care_resumed"
+	// TypeEncouragementScheduleSet sets when a client's encouragement
+	// texts go; TypeJournalEntryWritten cancels a waiting journal nudge.
+	TypeEncouragementScheduleSet = "encouragement.schedule_set"
+	TypeJournalEntryWritten      = "journal.entry_written"
 )
 
 // Event types nudge emits for other systems. [Event.Validate], [Parse] and

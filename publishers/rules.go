@@ -1,8 +1,13 @@
 package publishers
 
 import (
+	"fmt"
 	"math"
 	"strings"
+	"time"
+
+	"github.com/nudgehq/nudge/internal/cron"
+	"github.com/nudgehq/nudge/templates"
 )
 
 // The data rules of each event type, named in the catalogue (data.go). Every
@@ -60,6 +65,52 @@ func validateJournalDayMissed(r *dataReader) {
 	r.integer("missed_days_in_row", 0, math.MaxInt32, "")
 }
 
+func validateJournalEntryWritten(r *dataReader) {
+	r.id("client_id", true)
+	r.date("date")
+}
+
+var weekdays = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+
+func validateEncouragementScheduleSet(r *dataReader) {
+	r.id("client_id", true)
+	r.enumList("days", "and give cron instead", weekdays...)
+	at, hasAt := r.str("at", false)
+	if hasAt {
+		if _, err := parseClock(at); err != nil {
+			r.add("at", CodeInvalidFormat, fmt.Sprintf("%s is not a time of day (expected HH:MM on a 24-hour clock, like 10:00)", quote(at)))
+		}
+	}
+	expr, hasCron := r.str("cron", false)
+	if hasCron {
+		if err := cron.Validate(expr); err != nil {
+			r.add("cron", CodeInvalidValue, fmt.Sprintf("%s is not a schedule the NATS server accepts: %s (expected 6 fields, seconds first, like \"0 0 10 * * mon,thu\")", quote(expr), err))
+		}
+	}
+	r.enumList("themes", "to rotate through all seven", templates.Themes()...)
+
+	_, hasDays := r.fields["days"]
+	switch {
+	case hasCron && (hasDays || hasAt):
+		r.p.add("data", CodeInvalidValue, "give either data.cron or data.days with data.at, not both")
+	case !hasCron && hasDays && !hasAt && !r.p.has("data.at"):
+		r.add("at", CodeRequired, "is required with data.days (HH:MM on the client's clock)")
+	case !hasCron && hasAt && !hasDays && !r.p.has("data.days"):
+		r.add("days", CodeRequired, "is required with data.at (e.g. [\"mon\", \"thu\"])")
+	case !hasCron && !hasDays && !hasAt && !r.p.has("data.cron"):
+		r.p.add("data", CodeRequired, "one of data.cron (6 fields, seconds first) or data.days with data.at is required")
+	}
+}
+
+// parseClock reads HH:MM on a 24-hour clock, 00:00 to 23:59.
+func parseClock(s string) (time.Duration, error) {
+	t, err := time.Parse("15:04", s)
+	if err != nil || len(s) != 5 {
+		return 0, fmt.Errorf("not HH:MM")
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
+}
+
 func validateCarePaused(r *dataReader) {
 	r.id("client_id", true)
 	r.enum("scope", false, CareScopeNonEssential, CareScopeAll)
@@ -88,7 +139,7 @@ func validateAnnouncementRequested(r *dataReader) {
 	template := r.id("template", false)
 	body := r.text("body", false, MaxBodyLength, true)
 	r.text("requested_by", true, 200, false)
-	r.enumList("channels", channels...)
+	r.enumList("channels", "to use each member's preferred channel", channels...)
 	urgent := r.boolean("urgent")
 	reason := r.text("urgent_reason", false, 500, false)
 	r.text("lint_override_reason", false, 500, false)

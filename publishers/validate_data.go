@@ -231,8 +231,9 @@ func (r *dataReader) boolean(name string) bool {
 	return given && string(raw) == "true"
 }
 
-// enumList reads an optional, non-empty list of distinct enum values.
-func (r *dataReader) enumList(name string, allowed ...string) {
+// enumList reads an optional, non-empty list of distinct enum values;
+// omitted says what leaving it out means.
+func (r *dataReader) enumList(name, omitted string, allowed ...string) {
 	raw, given := r.lookup(name, false)
 	if !given {
 		return
@@ -243,7 +244,7 @@ func (r *dataReader) enumList(name string, allowed ...string) {
 		return
 	}
 	if len(list) == 0 {
-		r.add(name, CodeInvalidValue, "must name at least one of "+strings.Join(allowed, ", ")+" (omit it to use each member's preferred channel)")
+		r.add(name, CodeInvalidValue, "must name at least one of "+strings.Join(allowed, ", ")+" (omit it "+omitted+")")
 		return
 	}
 	seen := map[string]bool{}

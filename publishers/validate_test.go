@@ -42,6 +42,10 @@ func validData(typ string) map[string]any {
 		return map[string]any{"client_id": "c-77", "scope": "all", "until": "2026-12-08T09:00:00-05:00", "requested_by": "dr-lee"}
 	case publishers.TypeClientCareResumed:
 		return map[string]any{"client_id": "c-77", "requested_by": "dr-lee"}
+	case publishers.TypeJournalEntryWritten:
+		return map[string]any{"client_id": "c-77", "date": "2026-12-01"}
+	case publishers.TypeEncouragementScheduleSet:
+		return map[string]any{"client_id": "c-77", "days": []string{"mon", "thu"}, "at": "10:00", "themes": []string{"patience", "support"}}
 	case publishers.TypeSessionConfirmed:
 		return map[string]any{"session_id": "s-1042", "client_id": "c-77", "channel": "sms", "confirmed_at": "2026-11-30T12:00:00Z"}
 	case publishers.TypeSessionRescheduleRequested:
@@ -59,33 +63,37 @@ func validData(typ string) map[string]any {
 
 // requiredFields lists each type's required data fields, from the catalogue.
 var requiredFields = map[string][]string{
-	publishers.TypeClientUpserted:        {"client_id", "first_name", "timezone"},
-	publishers.TypeConsentGranted:        {"client_id", "channel", "purpose", "source"},
-	publishers.TypeConsentRevoked:        {"client_id", "channel", "purpose", "source"},
-	publishers.TypeSessionBooked:         {"session_id", "client_id", "starts_at"},
-	publishers.TypeSessionRescheduled:    {"session_id", "starts_at"},
-	publishers.TypeSessionCancelled:      {"session_id"},
-	publishers.TypeJournalDayMissed:      {"client_id", "date"},
-	publishers.TypeGroupUpserted:         {"group_id", "name"},
-	publishers.TypeGroupMemberAdded:      {"group_id", "client_id"},
-	publishers.TypeGroupMemberRemoved:    {"group_id", "client_id"},
-	publishers.TypeAnnouncementRequested: {"announcement_id", "group_id", "requested_by"},
-	publishers.TypeClientCarePaused:      {"client_id", "requested_by"},
-	publishers.TypeClientCareResumed:     {"client_id", "requested_by"},
+	publishers.TypeClientUpserted:           {"client_id", "first_name", "timezone"},
+	publishers.TypeConsentGranted:           {"client_id", "channel", "purpose", "source"},
+	publishers.TypeConsentRevoked:           {"client_id", "channel", "purpose", "source"},
+	publishers.TypeSessionBooked:            {"session_id", "client_id", "starts_at"},
+	publishers.TypeSessionRescheduled:       {"session_id", "starts_at"},
+	publishers.TypeSessionCancelled:         {"session_id"},
+	publishers.TypeJournalDayMissed:         {"client_id", "date"},
+	publishers.TypeGroupUpserted:            {"group_id", "name"},
+	publishers.TypeGroupMemberAdded:         {"group_id", "client_id"},
+	publishers.TypeGroupMemberRemoved:       {"group_id", "client_id"},
+	publishers.TypeAnnouncementRequested:    {"announcement_id", "group_id", "requested_by"},
+	publishers.TypeClientCarePaused:         {"client_id", "requested_by"},
+	publishers.TypeClientCareResumed:        {"client_id", "requested_by"},
+	publishers.TypeJournalEntryWritten:      {"client_id", "date"},
+	publishers.TypeEncouragementScheduleSet: {"client_id"},
 }
 
 // idFields are the identifier fields each type carries.
 var idFields = map[string][]string{
-	publishers.TypeClientUpserted:        {"client_id"},
-	publishers.TypeConsentGranted:        {"client_id"},
-	publishers.TypeSessionBooked:         {"session_id", "client_id"},
-	publishers.TypeSessionRescheduled:    {"session_id"},
-	publishers.TypeSessionCancelled:      {"session_id"},
-	publishers.TypeJournalDayMissed:      {"client_id"},
-	publishers.TypeGroupMemberAdded:      {"group_id", "client_id"},
-	publishers.TypeAnnouncementRequested: {"announcement_id", "group_id"},
-	publishers.TypeClientCarePaused:      {"client_id"},
-	publishers.TypeClientCareResumed:     {"client_id"},
+	publishers.TypeClientUpserted:           {"client_id"},
+	publishers.TypeConsentGranted:           {"client_id"},
+	publishers.TypeSessionBooked:            {"session_id", "client_id"},
+	publishers.TypeSessionRescheduled:       {"session_id"},
+	publishers.TypeSessionCancelled:         {"session_id"},
+	publishers.TypeJournalDayMissed:         {"client_id"},
+	publishers.TypeGroupMemberAdded:         {"group_id", "client_id"},
+	publishers.TypeAnnouncementRequested:    {"announcement_id", "group_id"},
+	publishers.TypeClientCarePaused:         {"client_id"},
+	publishers.TypeClientCareResumed:        {"client_id"},
+	publishers.TypeJournalEntryWritten:      {"client_id"},
+	publishers.TypeEncouragementScheduleSet: {"client_id"},
 }
 
 var eventTime = time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
@@ -253,6 +261,30 @@ func ruleCases() []ruleCase {
 		{"care scope enum", event(publishers.TypeClientCarePaused, set("scope", "everything")), "data.scope", "invalid_value"},
 		{"care until needs an offset", event(publishers.TypeClientCarePaused, set("until", "2026-12-08T09:00:00")), "data.until", "invalid_format"},
 		{"care requested_by single line", event(publishers.TypeClientCareResumed, set("requested_by", "a\nb")), "data.requested_by", "invalid_format"},
+
+		// encouragement.schedule_set.
+		{"schedule days enum", event(publishers.TypeEncouragementScheduleSet, set("days", []string{"monday"})), "data.days[0]", "invalid_value"},
+		{"schedule at HH:MM", event(publishers.TypeEncouragementScheduleSet, set("at", "10am")), "data.at", "invalid_format"},
+		{"schedule at in range", event(publishers.TypeEncouragementScheduleSet, set("at", "24:00")), "data.at", "invalid_format"},
+		{"schedule at needs days", event(publishers.TypeEncouragementScheduleSet, del("days")), "data.days", "required"},
+		{"schedule days need at", event(publishers.TypeEncouragementScheduleSet, del("at")), "data.at", "required"},
+		{"schedule cron six fields", event(publishers.TypeEncouragementScheduleSet, func(d map[string]any) {
+			delete(d, "days")
+			delete(d, "at")
+			d["cron"] = "0 10 * * 1,4"
+		}), "data.cron", "invalid_value"},
+		{"schedule cron hour range", event(publishers.TypeEncouragementScheduleSet, func(d map[string]any) {
+			delete(d, "days")
+			delete(d, "at")
+			d["cron"] = "0 0 25 * * *"
+		}), "data.cron", "invalid_value"},
+		{"schedule cron or days", event(publishers.TypeEncouragementScheduleSet, set("cron", "0 0 10 * * *")), "data", "invalid_value"},
+		{"schedule one of cron or days", event(publishers.TypeEncouragementScheduleSet, func(d map[string]any) {
+			delete(d, "days")
+			delete(d, "at")
+		}), "data", "required"},
+		{"schedule themes enum", event(publishers.TypeEncouragementScheduleSet, set("themes", []string{"gratitude"})), "data.themes[0]", "invalid_value"},
+		{"entry date a real day", event(publishers.TypeJournalEntryWritten, set("date", "2026-13-01")), "data.date", "invalid_format"},
 
 		// announcement.requested.
 		{"template xor body: not both", event(announce, set("body", "We meet in room 4 this week.")), "data", "invalid_value"},

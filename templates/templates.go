@@ -1,8 +1,6 @@
 package templates
 
 import (
-	"bufio"
-	"bytes"
 	"embed"
 	"errors"
 	"fmt"
@@ -86,8 +84,9 @@ type part struct {
 type linesKey struct{ kind, locale string }
 
 type linesFile struct {
-	file  string
-	lines []string
+	file   string
+	lines  []string
+	themed []Line
 }
 
 //go:embed defaults
@@ -166,11 +165,18 @@ func (s *Set) addDir(fsys fs.FS, origin string) error {
 			if err != nil {
 				return fmt.Errorf("templates: %s file %s: %w", origin, name, err)
 			}
-			lines := parseLines(src)
-			if len(lines) == 0 {
+			themed := parseThemedLines(src)
+			if len(themed) == 0 {
 				return fmt.Errorf("templates: %s file %s: no lines", origin, name)
 			}
-			s.lines[key] = linesFile{file: name, lines: lines}
+			lines := make([]string, len(themed))
+			for i, l := range themed {
+				if l.Theme != "" && !slices.Contains(Themes(), l.Theme) {
+					return fmt.Errorf("templates: %s file %s: line %d: unknown theme %q, want one of %s", origin, name, i+1, l.Theme, strings.Join(Themes(), ", "))
+				}
+				lines[i] = l.Text
+			}
+			s.lines[key] = linesFile{file: name, lines: lines, themed: themed}
 		}
 	}
 	return nil
@@ -216,19 +222,6 @@ func splitKindLocale(s string) (kind, locale string, err error) {
 		return "", "", fmt.Errorf("locale %q is not a language tag like en or es-MX", s[i+1:])
 	}
 	return kind, locale, nil
-}
-
-func parseLines(src []byte) []string {
-	var out []string
-	sc := bufio.NewScanner(bytes.NewReader(src))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		out = append(out, line)
-	}
-	return out
 }
 
 // parsePart parses one file. Every template runs with missingkey=error as a

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -92,7 +93,37 @@ func (d Delivery) templates() (*templates.Set, error) {
 	if _, err := os.Stat(d.TemplatesDir); err != nil {
 		return nil, fmt.Errorf("templates dir: %w", err)
 	}
-	return templates.Load(os.DirFS(d.TemplatesDir))
+	set, err := templates.Load(os.DirFS(d.TemplatesDir))
+	if err != nil {
+		return nil, err
+	}
+	return set, d.lintTemplates(set)
+}
+
+// lintTemplates runs `nudge templates lint` on a practice's overrides with
+// its own name and crisis line: an override that breaks a rule (a health
+// word, a missing opt-out line, a keyword trap …) stops the start, naming
+// the file and the rule, rather than reaching clients.
+func (d Delivery) lintTemplates(set *templates.Set) error {
+	cfg := templates.DefaultLintConfig()
+	cfg.Vars = map[string]any{}
+	if d.Practice.Name != "" {
+		cfg.Vars["PracticeName"] = d.Practice.Name
+	}
+	if d.Practice.CrisisLine != "" {
+		cfg.Vars["CrisisLine"] = templates.CommonVars("en", d.Practice.CrisisLine)["CrisisLine"]
+	}
+	var problems []string
+	for _, f := range templates.Lint(set, cfg) {
+		if f.Severity == templates.SeverityError {
+			problems = append(problems, f.String())
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("templates in %s fail the lint (fix them or run `nudge templates lint --dir %s`):\n  %s",
+			d.TemplatesDir, d.TemplatesDir, strings.Join(problems, "\n  "))
+	}
+	return nil
 }
 
 // startDeliverer builds the deliverer and starts the deliver consumer.

@@ -74,6 +74,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"StaffAccounts", testStaffAccounts},
 		{"StaffSessions", testStaffSessions},
 		{"StaffLoginThrottle", testStaffLoginThrottle},
+		{"EncouragementSchedule", testEncouragementSchedule},
+		{"EncouragementLinePicks", testEncouragementLinePicks},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
