@@ -199,7 +199,8 @@ func QuietHours(w quiethours.Window) Check {
 }
 
 // Cadence defers messages over the client's caps (invariant 7), counting
-// what the ledger says was sent in the last week.
+// what the ledger says was sent in the last week. Encouragement over a cap
+// is skipped with the cap's reason instead: its schedule fires again.
 func Cadence(st store.Store, c quiethours.Cadence) Check {
 	return CheckFunc(func(ctx context.Context, t Target) (Verdict, error) {
 		if t.N.Urgent || t.N.Purpose == vocab.Replies || t.N.Purpose == vocab.Reminders || t.Client.ID == "" {
@@ -221,6 +222,11 @@ func Cadence(st store.Store, c quiethours.Cadence) Check {
 		ok, next, reason := c.Allow(t.N.Purpose, t.Now, t.Loc, recent)
 		if ok {
 			return Verdict{}, nil
+		}
+		if t.N.Purpose == vocab.Encouragement {
+			// Encouragement recurs: the next fire is its next chance, so
+			// one over the cap is skipped, never carried into tomorrow.
+			return skip(vocab.SkipReason(reason)), nil // a quiethours cap reason
 		}
 		return Verdict{DeferUntil: next, Why: reason}, nil
 	})

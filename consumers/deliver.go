@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -62,7 +63,11 @@ type Deliverer struct {
 	Dispatcher Dispatcher
 	Pacer      Pacer
 	Checks     []Check
-	Practice   Practice
+	// Content chooses, by template kind, what a notification says at send
+	// time (the encouragement line). It must answer the same for the same
+	// key every time, so a retry renders the same text.
+	Content  map[string]Content
+	Practice Practice
 	// Unsubscribe seals the token of each email's unsubscribe link
 	// (<PublicURL>/u/<token>, also the List-Unsubscribe header). Without
 	// it the link names the delivery id, which nothing answers: tests only.
@@ -81,6 +86,12 @@ type Deliverer struct {
 
 	consentOnce sync.Once
 	ledger      *consent.Ledger
+}
+
+// Content supplies template variables decided at send time rather than
+// when the notification was queued. Vars must be idempotent per key.
+type Content interface {
+	Vars(ctx context.Context, n Notification, t Target) (map[string]any, error)
 }
 
 // DefaultInFlightLease suits the runner's default 20s handler timeout.
@@ -184,6 +195,17 @@ func (dl *Deliverer) Deliver(ctx context.Context, n Notification) error {
 		return nil // never twice
 	}
 
+	if c := dl.Content[n.Kind]; c != nil {
+		extra, err := c.Vars(ctx, n, t)
+		if err != nil {
+			return fmt.Errorf("choosing the content of %s: %w", n.Key, err)
+		}
+		n.Vars = maps.Clone(n.Vars)
+		if n.Vars == nil {
+			n.Vars = map[string]any{}
+		}
+		maps.Copy(n.Vars, extra)
+	}
 	msg, err := dl.render(n, t, d)
 	if err != nil {
 		return dl.settle(ctx, n, d, fresh, store.DeliveryFailed, "template: "+err.Error(), OutcomeFailed)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/nudgehq/nudge/internal/cron"
 	"github.com/nudgehq/nudge/internal/store"
 	"github.com/nudgehq/nudge/internal/vocab"
 	"github.com/nudgehq/nudge/publishers"
@@ -32,7 +33,24 @@ type Ingest struct {
 	// anyone's email). Such a change keeps the stored contact, applies the
 	// rest, and puts the change in the staff inbox to confirm.
 	UntrustedContactSources []string
+	// Jobs hear about every event after it was applied (or recorded), on
+	// the same terms as Sessions: the encouragement scheduler and journal
+	// nudges. An error is retried like a store error.
+	Jobs []EventHook
 }
+
+// EventHook is a job that acts on events after ingest recorded them
+// (encouragement schedules, journal nudges). Like SessionHook it runs
+// again when a redelivered event turns out to be a duplicate, so it must
+// derive what it does from stored state and be idempotent.
+type EventHook interface {
+	EventApplied(ctx context.Context, ev publishers.Event, res store.Result) error
+}
+
+// Reasons ingest records for events a job acts on rather than the store.
+const (
+	ReasonHandedToJournal = "handed_to_journal" // journal.day_missed, journal.entry_written
+)
 
 // SessionHook reacts to session and client changes the store applied. It
 // is called when the store reports Applied, and again when a message is
@@ -112,6 +130,17 @@ func (in *Ingest) Apply(ctx context.Context, ev publishers.Event) (store.Result,
 		res, err = in.Store.ApplyCareResume(ctx, ref, d.ClientID, d.RequestedBy)
 	case publishers.GroupUpserted:
 		res, err = in.Store.ApplyGroupUpsert(ctx, ref, store.Group{ID: d.GroupID, Name: d.Name})
+	case publishers.EncouragementScheduleSet:
+		sch := store.EncouragementSchedule{ClientID: d.ClientID, Cron: d.Cron, Themes: d.Themes, Source: store.ScheduleSourceEvent}
+		if sch.Cron == "" {
+			if sch.Cron, err = cron.FromDaysAt(d.Days, d.At); err != nil {
+				return store.Result{}, Permanent(fmt.Errorf("encouragement schedule of %s: %w", d.ClientID, err))
+			}
+			sch.Days, sch.At = strings.Join(d.Days, ","), d.At
+		}
+		res, err = in.Store.ApplyEncouragementSchedule(ctx, ref, sch)
+	case publishers.JournalDayMissed, publishers.JournalEntryWritten:
+		res, err = in.Store.RecordEvent(ctx, ref, ReasonHandedToJournal)
 	case publishers.GroupMembership:
 		res, err = in.Store.ApplyGroupMembership(ctx, ref, d.GroupID, d.ClientID, ev.Type == publishers.TypeGroupMemberAdded)
 	default:
@@ -177,14 +206,22 @@ func (in *Ingest) guardContact(ctx context.Context, ev publishers.Event, c store
 // afterApply runs the SessionHook for an applied session or client event,
 // or for one whose earlier delivery applied it (see SessionHook).
 func (in *Ingest) afterApply(ctx context.Context, msg jetstream.Msg, ev publishers.Event, res store.Result) error {
+	if res.Reason == store.ReasonDuplicate {
+		md, err := msg.Metadata()
+		if err != nil || md.NumDelivered < 2 {
+			return nil
+		}
+	}
+	for _, job := range in.Jobs {
+		if err := job.EventApplied(ctx, ev, res); err != nil {
+			return fmt.Errorf("after applying %s %s: %w", ev.Type, ev.ID, err)
+		}
+	}
 	if in.Sessions == nil {
 		return nil
 	}
-	if !res.Applied {
-		md, err := msg.Metadata()
-		if res.Reason != store.ReasonDuplicate || err != nil || md.NumDelivered < 2 {
-			return nil
-		}
+	if !res.Applied && res.Reason != store.ReasonDuplicate {
+		return nil
 	}
 	data, err := ev.DecodeData()
 	if err != nil {

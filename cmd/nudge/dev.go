@@ -43,7 +43,8 @@ type devCmd struct {
 	NotifyMaxDeliver int           `name:"notify-max-deliver" help:"Tries of a notification before it is dead-lettered." default:"12"`
 	TwilioBaseURL    string        `name:"twilio-base-url" help:"Use this Twilio API (e.g. a fake run by a test) instead of the built-in fake." placeholder:"URL"`
 
-	reminderFlags `embed:""`
+	reminderFlags      `embed:""`
+	encouragementFlags `embed:""`
 }
 
 func (d *devCmd) Run(g *globals) error {
@@ -111,11 +112,12 @@ func (d *devCmd) Run(g *globals) error {
 			"GET /v1/dev/outbox":   fakes.outbox(),
 			"POST /v1/dev/inbound": fakes.inbound(publicURL),
 		},
-		InitialAdmin: &app.InitialAdmin{Email: devAdminEmail, Password: adminPassword},
-		Reminders:    d.reminders(),
-		Calcom:       d.calcom(),
-		Logger:       g.logger,
-		Out:          g.stdout,
+		InitialAdmin:  &app.InitialAdmin{Email: devAdminEmail, Password: adminPassword},
+		Reminders:     d.reminders(),
+		Encouragement: d.encouragement(),
+		Calcom:        d.calcom(),
+		Logger:        g.logger,
+		Out:           g.stdout,
 		Banner: func(w io.Writer, addr string) {
 			natsLine := "embedded, in-process only (add --nats-listen ADDR for outside clients)"
 			if d.NATSListen != "" {

@@ -53,8 +53,9 @@ type serveCmd struct {
 
 	StartTimeout time.Duration `name:"start-timeout" help:"How long to wait at start for NATS, JetStream leaders and Postgres (they often start together with nudge)." default:"2m"`
 
-	reminderFlags `embed:""`
-	providerFlags `embed:""`
+	reminderFlags      `embed:""`
+	encouragementFlags `embed:""`
+	providerFlags      `embed:""`
 }
 
 // validate names every missing or invalid setting at once, so an operator
@@ -131,13 +132,14 @@ func (s *serveCmd) Run(g *globals) error {
 			TLSCAFile: s.NATSTLSCA, TLSCertFile: s.NATSTLSCert, TLSKeyFile: s.NATSTLSKey,
 			Name: "nudge-serve@" + host,
 		},
-		Topology:     bus.DefaultTopology(s.Replicas),
-		OpenStore:    openPostgres(s.DatabaseURL, !s.NoMigrate, cmp.Or(s.StartTimeout, bus.DefaultStartTimeout), g.logger),
-		StartTimeout: s.StartTimeout,
-		Delivery:     s.delivery(s.QuietHours),
-		Reminders:    s.reminders(),
-		Calcom:       s.calcom(),
-		Logger:       g.logger,
-		Out:          g.stdout,
+		Topology:      bus.DefaultTopology(s.Replicas),
+		OpenStore:     openPostgres(s.DatabaseURL, !s.NoMigrate, cmp.Or(s.StartTimeout, bus.DefaultStartTimeout), g.logger),
+		StartTimeout:  s.StartTimeout,
+		Delivery:      s.delivery(s.QuietHours),
+		Reminders:     s.reminders(),
+		Encouragement: s.encouragement(),
+		Calcom:        s.calcom(),
+		Logger:        g.logger,
+		Out:           g.stdout,
 	})
 }

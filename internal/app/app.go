@@ -57,6 +57,8 @@ type Config struct {
 	// Reminders is the practice's appointment-reminder policy; a zero
 	// Policy.Window follows Delivery.QuietHours.
 	Reminders consumers.ReminderConfig
+	// Encouragement configures encouragement texts.
+	Encouragement Encouragement
 	// Calcom configures POST /webhooks/calcom (Cal.com bookings).
 	Calcom calcom.Config
 	// ExtraAuthed are more API routes behind the token (dev outbox).
@@ -155,7 +157,12 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return err
 	}
-	ingest := &consumers.Ingest{Store: st, Logger: log, Sessions: reminders}
+	disp := consumers.BusDispatcher{JS: js}
+	encourage, err := newEncouragement(st, js, cfg, disp, log)
+	if err != nil {
+		return err
+	}
+	ingest := &consumers.Ingest{Store: st, Logger: log, Sessions: reminders, Jobs: []consumers.EventHook{encourage}}
 	if !cfg.Calcom.TrustContact {
 		ingest.UntrustedContactSources = []string{cfg.Calcom.EventSource()}
 	}
@@ -167,7 +174,6 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return err
 	}
-	disp := consumers.BusDispatcher{JS: js}
 	if cfg.UnsubscribeSecret != "" || cfg.Delivery.SendGrid != nil {
 		if cfg.Delivery.unsubscribe, err = unsubscribe.New([]byte(cfg.UnsubscribeSecret)); err != nil {
 			_ = stopIngest(context.Background())
@@ -185,6 +191,12 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return err
 	}
 	stopDeliver = joinStops(stopDeliver, ann.stop)
+	stopEncourage, err := startEncouragement(ctx, startCtx, js, encourage, m.ConsumerMessage, log)
+	if err != nil {
+		_ = errors.Join(stopIngest(context.Background()), stopDeliver(context.Background()))
+		return err
+	}
+	stopDeliver = joinStops(stopDeliver, stopEncourage)
 	dead := &consumers.DeadLetters{Store: st, JS: js, Logger: log, Counted: m.DeadLettered}
 	dc, err := openConsumer(startCtx, js, bus.StreamAdvisories, bus.ConsumerDeadLetter, log)
 	if err != nil {
@@ -252,6 +264,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		Extra:         extra,
 		DeadLetters:   dead,
 		Announcements: ann.service,
+		Encouragement: encourage,
 		Events:        m.Event,
 		Metrics:       publicMetrics,
 		Ready:         ready,

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nudgehq/nudge/consumers"
+	"github.com/nudgehq/nudge/consumers/encouragement"
 	"github.com/nudgehq/nudge/internal/bus"
 	"github.com/nudgehq/nudge/internal/channel"
 	"github.com/nudgehq/nudge/internal/pacing"
@@ -179,6 +180,9 @@ func startDeliverer(ctx, startCtx context.Context, js jetstream.JetStream, st st
 		Observer:      obs,
 		Logger:        log,
 		Checks:        consumers.DefaultChecks(st, window, cadence),
+		Content: map[string]consumers.Content{
+			templates.KindEncouragement: &encouragement.Rotation{Store: st, Templates: tmpl},
+		},
 	}
 	c, err := openConsumer(startCtx, js, bus.StreamNotify, bus.ConsumerDeliver, log)
 	if err != nil {

@@ -16,11 +16,13 @@ func TestCheckServerVersion(t *testing.T) {
 	}{
 		{"2.9.25", false},
 		{"2.11.9", false},
-		{"2.12.0", true},
-		{"2.12.0-beta.2", true},
+		{"2.12.0", false}, // schedules, but no cron time zones
+		{"2.13.9", false},
+		{"2.14.0", true},
+		{"2.14.0-beta.2", true},
 		{"2.15.2", true},
 		{"3.0.0", true},
-		{"v2.12.1", true},
+		{"v2.14.1", true},
 	} {
 		err := CheckServerVersion(tc.v)
 		if (err == nil) != tc.ok {

@@ -15,8 +15,10 @@ import (
 )
 
 // MinServerVersion is the oldest NATS server nudge runs against: 2.12
-// brought JetStream message schedules, which reminders are built on.
-const MinServerVersion = "2.12.0"
+// brought JetStream message schedules, which reminders are built on, and
+// 2.14 cron schedules in a time zone (Nats-Schedule-Time-Zone), which
+// encouragement texts are built on.
+const MinServerVersion = "2.14.0"
 
 // ErrServerTooOld is returned by CheckServerVersion.
 var ErrServerTooOld = errors.New("nats server too old")
@@ -100,7 +102,7 @@ func Connect(ctx context.Context, cfg ExternalConfig) (*nats.Conn, error) {
 // explanation) when version is older than MinServerVersion.
 func CheckServerVersion(version string) error {
 	if compareVersions(version, MinServerVersion) < 0 {
-		return fmt.Errorf("%w: the server is %s, nudge needs NATS %s or newer (JetStream message schedules); upgrade the cluster", ErrServerTooOld, version, MinServerVersion)
+		return fmt.Errorf("%w: the server is %s, nudge needs NATS %s or newer (JetStream message schedules, cron schedules in a time zone); upgrade the cluster", ErrServerTooOld, version, MinServerVersion)
 	}
 	return nil
 }

@@ -28,6 +28,10 @@ const (
 	SubjectsNotify   = subject.AllNotify
 	SubjectsSchedule = subject.AllSchedules
 	ConsumerDeliver  = "deliver"
+	// ConsumerEncouragement reads the fires of the clients' recurring
+	// encouragement schedules (cron, in each client's zone).
+	ConsumerEncouragement = "encouragement"
+	SubjectsFired         = "nudge.schedule.fired.>"
 
 	// NUDGE_OUT holds the events nudge emits for other systems
 	// (session.confirmed, client.opted_out, safety.crisis_reply …).
@@ -155,6 +159,16 @@ func (t Topology) ConsumerConfigs() map[string][]jetstream.ConsumerConfig {
 			DeliverPolicy: jetstream.DeliverAllPolicy,
 			AckWait:       cmp.Or(t.NotifyAckWait, 60*time.Second),
 			MaxDeliver:    cmp.Or(t.NotifyMaxDeliver, MaxDeliverNotify),
+			MaxAckPending: 1000,
+			Replicas:      t.Replicas,
+		}, {
+			Durable:       ConsumerEncouragement,
+			Description:   "Turns each fire of a client's encouragement schedule into one notification",
+			FilterSubject: SubjectsFired,
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			DeliverPolicy: jetstream.DeliverAllPolicy,
+			AckWait:       30 * time.Second,
+			MaxDeliver:    20,
 			MaxAckPending: 1000,
 			Replicas:      t.Replicas,
 		}},

@@ -53,7 +53,7 @@ func TestConnectRefusesOldServer(t *testing.T) {
 	if !errors.Is(err, ErrServerTooOld) {
 		t.Fatalf("Connect error = %v, want ErrServerTooOld", err)
 	}
-	for _, want := range []string{"2.9.25", "2.12"} {
+	for _, want := range []string{"2.9.25", "2.14"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %s", err, want)
 		}
@@ -61,10 +61,10 @@ func TestConnectRefusesOldServer(t *testing.T) {
 }
 
 func TestConnectAcceptsCurrentServer(t *testing.T) {
-	url := fakeOldServer(t, "2.12.3")
+	url := fakeOldServer(t, "2.14.3")
 	nc, err := Connect(t.Context(), ExternalConfig{URL: url, Name: "test"})
 	if err != nil {
-		t.Fatalf("Connect to a 2.12 server: %v", err)
+		t.Fatalf("Connect to a 2.14 server: %v", err)
 	}
 	nc.Close()
 }

@@ -8,15 +8,15 @@ import (
 
 func TestValidateNamesTheField(t *testing.T) {
 	for expr, field := range map[string]int{
-		"0 0 10 * *":          -1, // five fields
+		"0 0 10 * *":           -1, // five fields
 		"0 0 10 * * mon,thu 1": -1,
-		"60 0 10 * * *":       0,
-		"0 61 10 * * *":       1,
-		"0 0 24 * * *":        2,
-		"0 0 10 0 * *":        3,
-		"0 0 10 * 13 *":       4,
-		"0 0 10 * * funday":   5,
-		"0 0 10 31 2 *":       -1, // never fires
+		"60 0 10 * * *":        0,
+		"0 61 10 * * *":        1,
+		"0 0 24 * * *":         2,
+		"0 0 10 0 * *":         3,
+		"0 0 10 * 13 *":        4,
+		"0 0 10 * * funday":    5,
+		"0 0 10 31 2 *":        -1, // never fires
 	} {
 		err := Validate(expr)
 		var fe *FieldError
@@ -71,5 +71,31 @@ func TestDaylightSavingKeepsTheWallClock(t *testing.T) {
 	}
 	if want := time.Date(2026, 3, 16, 10, 0, 0, 0, time.UTC); !n2.Equal(want) {
 		t.Errorf("London: %v, want %v", n2.UTC(), want)
+	}
+}
+
+func TestFromDaysAt(t *testing.T) {
+	got, err := FromDaysAt([]string{"thu", "mon"}, "10:00")
+	if err != nil || got != "0 0 10 * * mon,thu" {
+		t.Errorf("FromDaysAt(thu,mon 10:00) = %q, %v", got, err)
+	}
+	if err := Validate(got); err != nil {
+		t.Errorf("the server would refuse %q: %v", got, err)
+	}
+	got, _ = FromDaysAt([]string{"sun", "sat"}, "07:05")
+	if got != "0 5 7 * * sat,sun" {
+		t.Errorf("weekend: %q", got)
+	}
+	for _, bad := range [][2]string{{"mon", "25:00"}, {"mon", "9:00"}, {"monday", "09:00"}, {"", "09:00"}} {
+		if _, err := FromDaysAt([]string{bad[0]}, bad[1]); err == nil {
+			t.Errorf("FromDaysAt(%q, %q) accepted", bad[0], bad[1])
+		}
+	}
+	days, at, err := ParseDaysAt("mon,thu 10:00")
+	if err != nil || len(days) != 2 || at != "10:00" {
+		t.Errorf("ParseDaysAt = %v %q %v", days, at, err)
+	}
+	if _, _, err := ParseDaysAt("mon,thu"); err == nil {
+		t.Error("ParseDaysAt without a time accepted")
 	}
 }

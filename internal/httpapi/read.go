@@ -24,6 +24,9 @@ type clientView struct {
 	Consents         []consentView `json:"consents"`
 	// CarePause is the clinician's pause in force now, null when none.
 	CarePause *carePauseView `json:"care_pause"`
+	// Encouragement is the client's live encouragement schedule, null when
+	// the client gets none (no schedule or no consent).
+	Encouragement *encouragementView `json:"encouragement"`
 }
 
 type carePauseView struct {
@@ -112,6 +115,10 @@ func (s *Server) getClient(w http.ResponseWriter, r *http.Request) {
 			v.CarePause.Until = &p.Until
 		}
 	case err != nil && !errors.Is(err, store.ErrNotFound):
+		s.storeError(w, r, err)
+		return
+	}
+	if v.Encouragement, err = s.encouragementOf(r, c.ID); err != nil {
 		s.storeError(w, r, err)
 		return
 	}

@@ -69,6 +69,9 @@ type Config struct {
 	// Announcements previews announcements and decides group members'
 	// reachability (the /v1/groups and /v1/announcements routes).
 	Announcements *announcement.Service
+	// Encouragement, when set, tells a client's encouragement schedule
+	// for GET /v1/clients/{id}.
+	Encouragement EncouragementSchedules
 }
 
 // Server serves the HTTP API.

@@ -56,18 +56,18 @@ func (s *Store) ApplyEncouragementSchedule(ctx context.Context, ev store.EventRe
 }
 
 // EnsureEncouragementSchedule stores sch unless the client has a schedule.
-// Its time is the store's clock, so any event that set a schedule later
-// still wins.
+// It is dated at the Unix epoch, not now: it comes from no event, and any
+// encouragement.schedule_set, however it is ordered against the consent,
+// must win over it.
 func (s *Store) EnsureEncouragementSchedule(ctx context.Context, sch store.EncouragementSchedule) (store.EncouragementSchedule, bool, error) {
 	if err := validSchedule(sch); err != nil {
 		return store.EncouragementSchedule{}, false, err
 	}
-	now := s.nowUTC()
 	res, err := s.db.ExecContext(ctx, s.rebind(`
 		INSERT INTO encouragement_schedules (`+scheduleColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (client_id) DO NOTHING`),
-		sch.ClientID, sch.Cron, sch.Days, sch.At, strings.Join(sch.Themes, ","), sch.Source, s.bindTime(now), s.bindTime(now))
+		sch.ClientID, sch.Cron, sch.Days, sch.At, strings.Join(sch.Themes, ","), sch.Source, s.bindTime(time.Unix(0, 0)), s.bindTime(s.nowUTC()))
 	if err != nil {
 		return store.EncouragementSchedule{}, false, fmt.Errorf("storing default schedule of %s: %w", sch.ClientID, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/vocab"
 )
 
 func testEncouragementSchedule(t *testing.T, s store.Store) {
@@ -21,13 +22,14 @@ func testEncouragementSchedule(t *testing.T, s store.Store) {
 	wantEqual(t, "no themes", len(got.Themes), 0)
 
 	set := store.EncouragementSchedule{ClientID: "c-ana", Cron: "0 30 8 * * sat", Themes: []string{"patience", "support"}, Source: store.ScheduleSourceEvent}
-	res, err := s.ApplyEncouragementSchedule(ctx, ev("sch-1", "encouragement.schedule_set", at(100000)), set)
+	// Any event wins over the default, even one dated before it was made.
+	res, err := s.ApplyEncouragementSchedule(ctx, ev("sch-1", "encouragement.schedule_set", at(-100000)), set)
 	wantResult(t, "schedule set", res, err, applied)
-	res, err = s.ApplyEncouragementSchedule(ctx, ev("sch-1", "encouragement.schedule_set", at(100000)), set)
+	res, err = s.ApplyEncouragementSchedule(ctx, ev("sch-1", "encouragement.schedule_set", at(-100000)), set)
 	wantResult(t, "replayed", res, err, duplicate)
 	older := set
 	older.Cron = "0 0 9 * * *"
-	res, err = s.ApplyEncouragementSchedule(ctx, ev("sch-0", "encouragement.schedule_set", at(99999)), older)
+	res, err = s.ApplyEncouragementSchedule(ctx, ev("sch-0", "encouragement.schedule_set", at(-100001)), older)
 	wantResult(t, "older event", res, err, stale)
 
 	// The default never overwrites a schedule the client has.
@@ -63,7 +65,7 @@ func testEncouragementLinePicks(t *testing.T, s store.Store) {
 	_, _, err = s.RecordLinePick(ctx, store.LinePick{Key: "encouragement:c-ana:2030-03-05", ClientID: "c-ana", Line: "x", Cycle: 0})
 	wantErr(t, "cycle 0", err, store.ErrInvalid)
 
-	create(t, s, store.Delivery{IdempotencyKey: p.Key, ClientID: "c-ana", Channel: store.ChannelSMS, Purpose: store.PurposeEncouragement,
+	create(t, s, store.Delivery{IdempotencyKey: p.Key, ClientID: "c-ana", Channel: vocab.SMS, Purpose: vocab.Encouragement,
 		Template: "encouragement", To: "+14155550123", State: store.DeliverySkipped, Reason: "care_paused"})
 	_, _, err = s.RecordLinePick(ctx, store.LinePick{Key: "encouragement:c-ana:2030-03-05", ClientID: "c-ana", Line: "Speak kindly to yourself.", Theme: "self_compassion", Cycle: 1, PickedAt: at(1440)})
 	noErr(t, "second pick", err)

@@ -1,0 +1,44 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/nudgehq/nudge/consumers"
+	"github.com/nudgehq/nudge/consumers/encouragement"
+	"github.com/nudgehq/nudge/internal/bus"
+	"github.com/nudgehq/nudge/internal/store"
+)
+
+// Encouragement configures the second job: encouragement texts.
+type Encouragement struct {
+	// DefaultSchedule is what a consent for encouragement starts, "days
+	// HH:MM" on the client's clock; empty means encouragement.DefaultSchedule.
+	DefaultSchedule string
+}
+
+// newEncouragement builds the encouragement job: the ingest consumer
+// calls it after consent, schedule and client changes, and its own
+// consumer turns the fires of the clients' cron schedules into
+// notifications.
+func newEncouragement(st store.Store, js jetstream.JetStream, cfg Config, disp consumers.Dispatcher, log *slog.Logger) (*encouragement.Job, error) {
+	return encouragement.New(encouragement.Config{
+		Store:           st,
+		Bus:             &consumers.JetStreamSchedules{JS: js},
+		Dispatcher:      disp,
+		DefaultSchedule: cfg.Encouragement.DefaultSchedule,
+		Logger:          log,
+	})
+}
+
+// startEncouragement starts the consumer of the schedules' fires.
+func startEncouragement(ctx, startCtx context.Context, js jetstream.JetStream, job *encouragement.Job, observe func(consumer, result string, delivered uint64), log *slog.Logger) (func(context.Context) error, error) {
+	c, err := openConsumer(startCtx, js, bus.StreamNotify, bus.ConsumerEncouragement, log)
+	if err != nil {
+		return nil, fmt.Errorf("opening encouragement consumer: %w", err)
+	}
+	return consumers.Runner{Name: bus.ConsumerEncouragement, Handler: job.Handle, Logger: log, Observe: observe}.Start(ctx, c)
+}
