@@ -431,8 +431,8 @@ func TestDeliverDefersQuietHoursAndCadence(t *testing.T) {
 	if d := f.ledger(t, "enc:1"); d.State != store.DeliveryPending {
 		t.Errorf("deferred ledger state %s, want pending", d.State)
 	}
-	// At 08:00 it goes; a second encouragement the same day is deferred
-	// to the next day by the cadence cap.
+	// At 08:00 it goes; a second encouragement the same day is skipped by
+	// the cadence cap (its schedule fires again: nothing is carried over).
 	f.now = wantAt
 	if err := f.dl.Deliver(ctx, enc("enc:1")); err != nil {
 		t.Fatal(err)
@@ -443,8 +443,21 @@ func TestDeliverDefersQuietHoursAndCadence(t *testing.T) {
 	if got := len(outbound(f.twilio)); got != 1 {
 		t.Fatalf("%d encouragements sent, want 1", got)
 	}
-	if got := f.disp.deferred["enc:2"]; !got.After(f.now) {
-		t.Errorf("second encouragement deferred until %v, want a later day", got)
+	if d := f.ledger(t, "enc:2"); d.State != store.DeliverySkipped || d.Reason != "cadence_daily_cap" {
+		t.Errorf("second encouragement: %s %q, want skipped cadence_daily_cap", d.State, d.Reason)
+	}
+	// A journal nudge over its cap is deferred, not dropped.
+	f.consent(t, "c1", "sms", vocab.Journal, store.ConsentGranted)
+	j := func(key string) Notification {
+		return Notification{Key: key, ClientID: "c1", Channel: "sms", Purpose: vocab.Journal, Kind: "journal_nudge"}
+	}
+	for _, k := range []string{"journal:1", "journal:2"} {
+		if err := f.dl.Deliver(ctx, j(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := f.disp.deferred["journal:2"]; !got.After(f.now) {
+		t.Errorf("second journal nudge deferred until %v, want a later day", got)
 	}
 }
 
