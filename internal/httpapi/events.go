@@ -1,9 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 
 	"github.com/nudgehq/nudge/internal/store"
@@ -32,7 +35,11 @@ const (
 	MaxListedFieldErrors = 20
 )
 
-// postEvents accepts one CloudEvent or a JSON array of them.
+// postEvents accepts CloudEvents in the three modes of the HTTP binding:
+// structured (one event object, or — nudge's extension — an array of
+// them), binary (attributes in ce-* headers, the data as the body) and
+// batched (application/cloudevents-batch+json, an array). All three go
+// through the same validation.
 //
 // Batch semantics, in two steps:
 //   - Validation is all or nothing: if any event is invalid, none is
@@ -55,7 +62,29 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiError{http.StatusBadRequest, "unreadable_body", "could not read request body: " + err.Error(), ""})
 		return
 	}
-	events, perEvent, err := publishers.ParseBatch(raw)
+	var (
+		events   []publishers.Event
+		perEvent []error
+	)
+	switch mediaType(r) {
+	case publishers.ContentTypeCloudEventsBatch:
+		// Batched mode: always an array, even of one.
+		if b := bytes.TrimSpace(raw); len(b) > 0 && b[0] != '[' && json.Valid(b) {
+			writeError(w, apiError{http.StatusBadRequest, "invalid_batch", "a " + publishers.ContentTypeCloudEventsBatch + " body must be a JSON array of events", ""})
+			return
+		}
+		events, perEvent, err = publishers.ParseBatch(raw)
+	default:
+		if publishers.IsBinary(r.Header) {
+			// Binary mode: the attributes in ce-* headers, the data as the body.
+			ev, perr := publishers.ParseBinary(r.Header, raw)
+			events, perEvent = []publishers.Event{ev}, []error{perr}
+			break
+		}
+		// Structured mode (application/cloudevents+json), or plain JSON:
+		// one event object or an array of them.
+		events, perEvent, err = publishers.ParseBatch(raw)
+	}
 	if err != nil {
 		e := errBadJSON
 		e.Message = err.Error()
@@ -63,6 +92,12 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.acceptEvents(w, r, events, perEvent)
+}
+
+// mediaType is the request's Content-Type without parameters, lower case.
+func mediaType(r *http.Request) string {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return mt
 }
 
 // acceptEvents answers for a parsed batch (whatever its HTTP encoding):
