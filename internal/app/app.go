@@ -22,6 +22,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nudgehq/nudge/consumers"
+	"github.com/nudgehq/nudge/consumers/inbound"
 	"github.com/nudgehq/nudge/internal/bus"
 	"github.com/nudgehq/nudge/internal/calcom"
 	"github.com/nudgehq/nudge/internal/httpapi"
@@ -197,6 +198,12 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return err
 	}
 	stopDeliver = joinStops(stopDeliver, stopEncourage)
+	stopInbound, err := startInbound(ctx, startCtx, js, st, disp, m.ConsumerMessage, log)
+	if err != nil {
+		_ = errors.Join(stopIngest(context.Background()), stopDeliver(context.Background()))
+		return err
+	}
+	stopDeliver = joinStops(stopDeliver, stopInbound)
 	dead := &consumers.DeadLetters{Store: st, JS: js, Logger: log, Counted: m.DeadLettered}
 	dc, err := openConsumer(startCtx, js, bus.StreamAdvisories, bus.ConsumerDeadLetter, log)
 	if err != nil {
@@ -227,6 +234,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 			Dispatcher:        disp,
 			PublicURL:         cfg.Delivery.Practice.PublicURL,
 			TwilioAuthToken:   cfg.Delivery.twilioAuthToken(),
+			Inbound:           inbound.BusPublisher{JS: js},
 			SendGridPublicKey: cfg.Delivery.SendGridWebhookKey,
 			Logger:            log,
 		})

@@ -33,6 +33,13 @@ const (
 	ConsumerEncouragement = "encouragement"
 	SubjectsFired         = "nudge.schedule.fired.>"
 
+	// NUDGE_INBOUND holds the messages clients send (nudge.inbound.<channel>),
+	// queued by the provider webhook before it answers; the inbound
+	// consumer decides what they mean.
+	StreamInbound   = "NUDGE_INBOUND"
+	SubjectsInbound = subject.AllInbound
+	ConsumerInbound = "inbound"
+
 	// NUDGE_OUT holds the events nudge emits for other systems
 	// (session.confirmed, client.opted_out, safety.crisis_reply …).
 	StreamOut   = "NUDGE_OUT"
@@ -95,9 +102,19 @@ func (t Topology) StreamConfigs() []jetstream.StreamConfig {
 		AllowMsgTTL:       true,
 		Discard:           jetstream.DiscardOld,
 	}, {
+		Name:        StreamInbound,
+		Description: "Messages clients sent, queued by the provider webhook (Nats-Msg-Id = provider:message id)",
+		Subjects:    []string{SubjectsInbound},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    t.Replicas,
+		MaxAge:      t.EventsMaxAge,
+		Duplicates:  t.DuplicateWindow,
+		Discard:     jetstream.DiscardOld,
+	}, {
 		Name:        StreamAdvisories,
 		Description: "MAX_DELIVERIES advisories of nudge's consumers: the dead-letter feed",
-		Subjects:    []string{subject.MaxDeliveries(StreamEvents), subject.MaxDeliveries(StreamNotify)},
+		Subjects:    []string{subject.MaxDeliveries(StreamEvents), subject.MaxDeliveries(StreamNotify), subject.MaxDeliveries(StreamInbound)},
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
 		Replicas:    t.Replicas,
@@ -140,6 +157,19 @@ func (t Topology) ConsumerConfigs() map[string][]jetstream.ConsumerConfig {
 			AckWait:       30 * time.Second,
 			MaxDeliver:    20,
 			MaxAckPending: 100,
+			Replicas:      t.Replicas,
+		}},
+		StreamInbound: {{
+			Durable:       ConsumerInbound,
+			Description:   "Decides what a client's message means: opt-out, opt-in, HELP, C/R, crisis, staff inbox",
+			FilterSubject: SubjectsInbound,
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			DeliverPolicy: jetstream.DeliverAllPolicy,
+			AckWait:       30 * time.Second,
+			// A STOP must outlast any store outage: redelivered with the
+			// runner's backoff (up to 5 min apart) until it is applied.
+			MaxDeliver:    -1,
+			MaxAckPending: 1000,
 			Replicas:      t.Replicas,
 		}},
 		StreamAdvisories: {{

@@ -3,6 +3,7 @@
 // consumers call the functions, never concatenate subjects themselves.
 //
 //	nudge.events.<type>                      events producers send (NUDGE_EVENTS)
+//	nudge.inbound.<channel>                  messages clients send (NUDGE_INBOUND)
 //	nudge.notify.<channel>                   due notifications (NUDGE_NOTIFY)
 //	nudge.schedule.reminder.<hash>.<offset>  a reminder's message schedule
 //	nudge.schedule.deferred.<hash>           a deferred notification's schedule
@@ -23,6 +24,7 @@ import (
 // Wildcards the streams and consumers capture.
 const (
 	AllEvents    = "nudge.events.>"
+	AllInbound   = "nudge.inbound.>"
 	AllNotify    = "nudge.notify.>"
 	AllSchedules = "nudge.schedule.>"
 	AllOut       = "nudge.out.>"
@@ -34,6 +36,9 @@ const EventsPrefix = "nudge.events"
 // Event is the subject of an event type, e.g. "nudge.events.session.booked".
 // Consumers filter on it, so each type gets its own subject.
 func Event(eventType string) string { return EventsPrefix + "." + eventType }
+
+// Inbound is where messages clients send arrive, per channel.
+func Inbound(ch vocab.Channel) string { return "nudge.inbound." + string(ch) }
 
 // Notify is where due notifications are published, per channel.
 func Notify(ch vocab.Channel) string { return "nudge.notify." + string(ch) }

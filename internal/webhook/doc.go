@@ -25,32 +25,26 @@
 // out-of-order callbacks are harmless. A callback is tied to its delivery by
 // the "d" parameter the deliverer puts in the Twilio callback URL (or the
 // "delivery_id" custom arg SendGrid echoes), else by the provider's message
-// id. Twilio error 21610 and SendGrid unsubscribe/spamreport revoke the
-// client's consent on the channel and suppress the address; a hard bounce
-// suppresses it (invariant 2).
+// id. Twilio error 21610 and SendGrid unsubscribe/spamreport are opt-outs,
+// recorded through package consent exactly as an SMS STOP is; a hard
+// bounce suppresses the address (invariant 2).
 //
 // # Inbound SMS
 //
-// An inbound message is stored once (the MessageSid is its key) and
-// classified with [keyword.Classify]; see inbound.go for what each kind does.
-// Replies are never written as TwiML: they are queued as notifications with
-// purpose [vocab.Replies], so they go through the deliveries
-// ledger (at most once) like everything else. The inbound row is marked
-// processed only after every step succeeded; a retried webhook finds an
-// unprocessed row and finishes it, and every step is idempotent on its own
-// (notification keys, consent event ids, deterministic event ids).
+// The inbound webhook is intake only: it verifies the signature, publishes
+// the message to JetStream (NUDGE_INBOUND, Nats-Msg-Id "twilio:<MessageSid>")
+// and answers Twilio after the PubAck, 503 when the bus is down. What the
+// message means is decided by the inbound consumer (package
+// consumers/inbound), with redelivery while the store is away.
 //
 // # Emitted events
 //
-// Events emitted here (delivery.status_changed, client.opted_out,
-// safety.crisis_reply, session.confirmed, session.reschedule_requested)
-// carry ids derived from their cause ("delivery:<id>:<state>",
-// "opted-out:<message>:<client>", "crisis:<message>:<client>", ...), so
+// Events emitted here (delivery.status_changed) and by package consent
+// (client.opted_out) carry ids derived from their cause
+// ("delivery:<id>:<state>", "opted-out:<cause>:<client>"), so
 // emitting one again (a retry after a partial failure) is collapsed by
 // JetStream's duplicate window and recognisable by consumers. They carry
-// ids, never addresses or message text: a safety.crisis_reply names the
-// inbox message (its CloudEvents subject is "/v1/inbox/<id>"), and staff
-// read the text there.
+// ids, never addresses or message text.
 //
 // Logs mask phone numbers and email addresses and never contain bodies.
 package webhook

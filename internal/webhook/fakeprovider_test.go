@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nudgehq/nudge/consumers/inbound"
 	"github.com/nudgehq/nudge/internal/channel"
 	"github.com/nudgehq/nudge/internal/fakeprovider"
 	"github.com/nudgehq/nudge/internal/store"
@@ -27,6 +28,11 @@ func TestWithFakeProviders(t *testing.T) {
 	}
 	defer st.Close()
 	e := &env{t: t, store: st, disp: &recordingDispatcher{}}
+	c, err := inbound.New(inbound.Config{Store: st, Dispatcher: e.disp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.bus = &syncInbound{t: t, c: c}
 
 	tw := fakeprovider.NewTwilio(fakeprovider.TwilioConfig{StatusDelay: time.Millisecond})
 	defer tw.Close()
@@ -42,7 +48,7 @@ func TestWithFakeProviders(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { routes.ServeHTTP(w, r) }))
 	defer srv.Close()
 	h, err := New(Config{
-		Store: st, Dispatcher: e.disp, PublicURL: srv.URL,
+		Store: st, Dispatcher: e.disp, Inbound: e.bus, PublicURL: srv.URL,
 		TwilioAuthToken: tw.AuthToken(), SendGridPublicKey: sg.PublicKey(),
 	})
 	if err != nil {

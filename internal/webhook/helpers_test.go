@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/nudgehq/nudge/consumers"
+	"github.com/nudgehq/nudge/consumers/inbound"
 	"github.com/nudgehq/nudge/internal/store"
 	"github.com/nudgehq/nudge/internal/store/sqlite"
 	"github.com/nudgehq/nudge/internal/vocab"
@@ -121,11 +122,42 @@ func distinctIDs(evs []publishers.Event) []string {
 	return ids
 }
 
+// syncInbound is the bus and the inbound consumer in one: Publish records
+// the message and hands it to the consumer at once, as JetStream would
+// deliver it, so these tests see what a client's text does. failPublish
+// makes the next n publishes fail (the bus is down: no PubAck).
+type syncInbound struct {
+	t           *testing.T
+	c           *inbound.Consumer
+	mu          sync.Mutex
+	published   []inbound.Message
+	failPublish int
+}
+
+func (b *syncInbound) Publish(ctx context.Context, m inbound.Message) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	if b.failPublish > 0 {
+		b.failPublish--
+		b.mu.Unlock()
+		return errBusDown
+	}
+	b.published = append(b.published, m)
+	b.mu.Unlock()
+	if err := b.c.Process(ctx, m); err != nil {
+		b.t.Errorf("inbound consumer: %v", err)
+	}
+	return nil
+}
+
 // env is one handler over a fresh SQLite store.
 type env struct {
 	t     *testing.T
 	store *sqlite.Store
 	disp  *recordingDispatcher
+	bus   *syncInbound
 	h     *Handler
 	mux   *http.ServeMux
 	sgKey *ecdsa.PrivateKey
@@ -144,10 +176,16 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, store: st, disp: &recordingDispatcher{}, sgKey: key, logs: &bytes.Buffer{}}
+	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, err := inbound.New(inbound.Config{Store: st, Dispatcher: e.disp, Logger: logger, Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.bus = &syncInbound{t: t, c: c}
 	e.h, err = New(Config{
-		Store: st, Dispatcher: e.disp, PublicURL: publicURL + "/",
+		Store: st, Dispatcher: e.disp, Inbound: e.bus, PublicURL: publicURL + "/",
 		TwilioAuthToken: twilioToken, SendGridPublicKey: publicKeyBase64(t, &key.PublicKey),
-		Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger: logger,
 		Now:    func() time.Time { return testNow },
 	})
 	if err != nil {

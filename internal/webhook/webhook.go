@@ -18,6 +18,7 @@ import (
 	"github.com/twilio/twilio-go/client"
 
 	"github.com/nudgehq/nudge/consumers"
+	"github.com/nudgehq/nudge/consumers/inbound"
 	"github.com/nudgehq/nudge/internal/consent"
 	"github.com/nudgehq/nudge/internal/httpjson"
 	"github.com/nudgehq/nudge/internal/store"
@@ -68,6 +69,9 @@ type Config struct {
 	// TwilioAuthToken verifies X-Twilio-Signature. Without it the Twilio
 	// routes are not served.
 	TwilioAuthToken string
+	// Inbound queues incoming messages for the inbound consumer (package
+	// consumers/inbound). Required with TwilioAuthToken.
+	Inbound inbound.Publisher
 	// SendGridPublicKey verifies the event webhook: the base64 key as
 	// SendGrid's settings page shows it. Without it the SendGrid route is
 	// not served. At least one provider is required.
@@ -97,6 +101,9 @@ func (c *Config) validate() error {
 	}
 	if c.TwilioAuthToken == "" && c.SendGridPublicKey == "" {
 		errs = append(errs, errors.New("webhook: Config.TwilioAuthToken or Config.SendGridPublicKey is required (a provider to receive from)"))
+	}
+	if c.TwilioAuthToken != "" && c.Inbound == nil {
+		errs = append(errs, errors.New("webhook: Config.Inbound is required with TwilioAuthToken (incoming messages are queued for the inbound consumer)"))
 	}
 	if c.TwilioAuthToken != "" {
 		if c.PublicURL == "" {
@@ -211,6 +218,7 @@ var (
 	errBadRequest   = webhookError{http.StatusBadRequest, "bad_request", "the request is not the provider's format"}
 	errInternal     = webhookError{http.StatusInternalServerError, "internal", "internal error; the request may be retried"}
 	errNotFound     = webhookError{http.StatusNotFound, "not_found", "no such resource"}
+	errUnavailable  = webhookError{http.StatusServiceUnavailable, "unavailable", "the message could not be queued; the request may be retried"}
 )
 
 func writeJSON(w http.ResponseWriter, status int, v any) { httpjson.Write(w, status, v) }

@@ -55,6 +55,10 @@ func TestNewNamesWhatIsMissing(t *testing.T) {
 
 	twilioOnly := base
 	twilioOnly.TwilioAuthToken, twilioOnly.PublicURL = "t", "https://nudge.example.org"
+	if _, err := New(twilioOnly); err == nil || !strings.Contains(err.Error(), "Config.Inbound is required") {
+		t.Errorf("twilio without an inbound queue: %v", err)
+	}
+	twilioOnly.Inbound = &syncInbound{t: t}
 	h, err := New(twilioOnly)
 	if err != nil {
 		t.Fatal(err)
