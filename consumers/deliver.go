@@ -160,7 +160,7 @@ func (dl *Deliverer) Deliver(ctx context.Context, n Notification) error {
 		switch {
 		case err == nil:
 			t.Client = c
-			if loc, lerr := time.LoadLocation(c.Timezone); lerr == nil {
+			if loc, lerr := loadZone(c.Timezone); lerr == nil {
 				t.Loc = loc
 			}
 		case isNotFound(err):

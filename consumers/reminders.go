@@ -486,7 +486,7 @@ func reminderChannel(c store.Client) (channel vocab.Channel, to string) {
 // clientLocation is the client's zone; UTC when it is unknown (intake
 // validates zones, so only hand-made rows lack one).
 func clientLocation(c store.Client) *time.Location {
-	if loc, err := time.LoadLocation(c.Timezone); err == nil && c.Timezone != "" {
+	if loc, err := loadZone(c.Timezone); err == nil && c.Timezone != "" {
 		return loc
 	}
 	return time.UTC

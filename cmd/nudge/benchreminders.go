@@ -22,7 +22,9 @@ type benchRemindersCmd struct {
 	Fire            int           `help:"Sessions booked whose reminder falls due during the run, followed to the provider." default:"10000"`
 	FireSpread      time.Duration `name:"fire-spread" help:"The batch's due times spread over this long (whole seconds; 0: all due in the same second)." default:"1m"`
 	Offset          time.Duration `help:"The reminder offset before the session." default:"2h"`
+	Spread          time.Duration `help:"How much earlier than due an unpaced reminder may fire (the scheduler's spread; 0: its default of 2m; negative: at its due time, for comparison)." default:"0"`
 	SMSRate         float64       `name:"sms-rate" help:"Pace SMS at this many per second (the shared pacer), and plan fire times for it; 0 is no pacing." default:"0"`
+	NoPlan          bool          `name:"no-plan" help:"With --sms-rate: do not tell the scheduler the rate (the pacer still paces), to compare."`
 	ProviderLatency time.Duration `name:"provider-latency" help:"Latency of every fake Twilio request." default:"20ms"`
 	Workers         int           `help:"Notifications the deliver consumer handles at once." default:"32"`
 	Schedulers      int           `help:"Concurrent schedulers (pending schedules, bookings)." default:"32"`
@@ -34,7 +36,7 @@ func (b *benchRemindersCmd) Run(g *globals) error {
 	res, err := bench.RunReminders(g.ctx, bench.ReminderConfig{
 		Store: b.Store, DatabaseURL: b.DatabaseURL, ProviderLatency: b.ProviderLatency, SMSRate: b.SMSRate,
 		SyncAlways: b.SyncAlways, Workers: b.Workers, Schedulers: b.Schedulers, Pending: b.Count,
-		Fire: b.Fire, FireSpread: b.FireSpread, Offset: b.Offset, Logger: g.logger,
+		Fire: b.Fire, FireSpread: b.FireSpread, Offset: b.Offset, Spread: b.Spread, NoPlan: b.NoPlan, Logger: g.logger,
 		Progress: func(format string, args ...any) { fmt.Fprintf(g.stderr, "bench-reminders: "+format+"\n", args...) },
 	})
 	if err != nil {
@@ -60,9 +62,19 @@ func writeReminderTable(w io.Writer, r bench.ReminderResult) {
 	pacing := "no pacing"
 	if r.SMSRate > 0 {
 		pacing = fmt.Sprintf("SMS paced at %g/s", r.SMSRate)
+		if !r.PlannedForRate {
+			pacing += " (fire times not planned for it)"
+		}
 	}
-	fmt.Fprintf(w, "bench-reminders: store %s, sync always %t, %s, provider latency %s, %d deliver workers, %d schedulers; %s, %d CPUs, load %.2f → %.2f\n",
-		r.Store, r.SyncAlways, pacing, r.ProviderLatency, r.Workers, r.Schedulers, r.GoVersion, r.CPUs, r.LoadBefore, r.LoadAfter)
+	spread := "spread " + r.Spread.String()
+	switch {
+	case r.Spread == 0:
+		spread = "default spread"
+	case r.Spread < 0:
+		spread = "no spread"
+	}
+	fmt.Fprintf(w, "bench-reminders: store %s, sync always %t, %s, %s, provider latency %s, %d deliver workers, %d schedulers; %s, %d CPUs, load %.2f → %.2f\n",
+		r.Store, r.SyncAlways, spread, pacing, r.ProviderLatency, r.Workers, r.Schedulers, r.GoVersion, r.CPUs, r.LoadBefore, r.LoadAfter)
 	p := r.Pending
 	fmt.Fprintf(w, "pending: %d reminders scheduled in %s: %.0f/s; heap in use %s (+%s), server RSS %s (+%s)",
 		p.Reminders, p.Elapsed.Round(time.Millisecond), p.Rate, mib(p.HeapAfter), mib(p.HeapAfter-p.HeapBefore), mib(p.RSSAfter), mib(p.RSSAfter-p.RSSBefore))

@@ -49,6 +49,12 @@ type ReminderConfig struct {
 	Fire       int
 	FireSpread time.Duration
 	Offset     time.Duration
+	// NoPlan leaves the scheduler unaware of SMSRate (the pacer still
+	// paces), for comparison.
+	NoPlan bool
+	// Spread is the scheduler's ReminderConfig.Spread (0: its default;
+	// negative: every reminder fires at its due time, for comparison).
+	Spread time.Duration
 
 	Logger   *slog.Logger
 	Progress func(format string, args ...any)
@@ -101,6 +107,8 @@ type ReminderResult struct {
 	Store           string        `json:"store"`
 	ProviderLatency time.Duration `json:"provider_latency_ns"`
 	SMSRate         float64       `json:"sms_rate,omitempty"`
+	Spread          time.Duration `json:"spread_ns"`
+	PlannedForRate  bool          `json:"planned_for_rate"`
 	SyncAlways      bool          `json:"sync_always"`
 	Workers         int           `json:"workers"`
 	Schedulers      int           `json:"schedulers"`
@@ -200,7 +208,7 @@ func RunReminders(ctx context.Context, rc ReminderConfig) (ReminderResult, error
 		}
 	}
 	res := ReminderResult{
-		Store: rc.Store, ProviderLatency: rc.ProviderLatency, SMSRate: rc.SMSRate, SyncAlways: rc.SyncAlways,
+		Store: rc.Store, ProviderLatency: rc.ProviderLatency, SMSRate: rc.SMSRate, Spread: rc.Spread, PlannedForRate: rc.SMSRate > 0 && !rc.NoPlan, SyncAlways: rc.SyncAlways,
 		Workers: rc.Workers, Schedulers: rc.Schedulers, GoVersion: runtime.Version(), CPUs: runtime.NumCPU(),
 		LoadBefore: loadAvg(),
 	}
@@ -270,8 +278,9 @@ func (e *env) fire(ctx context.Context, rc ReminderConfig, progress func(string,
 		// the day is allowed, whenever the bench runs.
 		Policy:    quiethours.ReminderPolicy{Window: quiethours.Window{Start: 0, End: quiethours.ClockOf(24, 0)}},
 		Staleness: consumers.DefaultReminderStaleness,
+		Spread:    rc.Spread,
 	}
-	if rc.SMSRate > 0 {
+	if rc.SMSRate > 0 && !rc.NoPlan {
 		rcfg.Rates = map[string]float64{string(vocab.SMS): rc.SMSRate}
 	}
 	rs, err := consumers.NewReminderScheduler(e.st, &consumers.JetStreamSchedules{JS: e.js}, nil, rcfg, now, e.cfg.Logger)
@@ -303,7 +312,7 @@ func (e *env) fire(ctx context.Context, rc ReminderConfig, progress func(string,
 	// scheduling time (with a margin), plus the longest the planner may
 	// move a reminder earlier.
 	lead := rcfg.MaxAdvance(rc.Offset, vocab.SMS)
-	if rc.SMSRate > 0 {
+	if rcfg.Rates != nil {
 		// The planner goes only as far back as the batch needs at the rate.
 		lead = min(lead, time.Duration(float64(rc.Fire)/rc.SMSRate*1.1*float64(time.Second))+10*time.Second)
 	}
@@ -314,8 +323,12 @@ func (e *env) fire(ctx context.Context, rc ReminderConfig, progress func(string,
 		}
 		return first.Add(time.Duration(i%spread) * time.Second)
 	}
+	last := first.Add(time.Duration(max(spread-1, 0)) * time.Second)
+	if rc.Fire < spread {
+		last = dueOf(rc.Fire - 1)
+	}
 	progress("firing batch: scheduler calibrated at %.0f bookings/s; %d reminders due %s to %s (in %s), the planner may move them up to %s earlier",
-		rate, rc.Fire, first.Format(time.TimeOnly), dueOf(rc.Fire-1).Format(time.TimeOnly), time.Until(first).Round(time.Second), lead)
+		rate, rc.Fire, first.Format(time.TimeOnly), last.Format(time.TimeOnly), time.Until(first).Round(time.Second), lead)
 
 	t0 = time.Now()
 	err = parallel(ctx, rc.Schedulers, rc.Fire, func(ctx context.Context, i int) error {
