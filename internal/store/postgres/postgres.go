@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -45,6 +46,13 @@ var dialect = sqlstore.Dialect{
 	},
 }
 
+// DefaultMaxConns is the pool size when the connection string sets no
+// pool_max_conns. pgx's own default, max(4, CPUs), kept the deliver
+// workers queueing for a connection (README, Benchmark): a notification
+// makes several short round trips. Connections open only when needed and
+// close when idle (pgx's MaxConnIdleTime), so a quiet process holds few.
+const DefaultMaxConns = 16
+
 // Open connects to the database at url (a postgres:// URL or keyword/value
 // string; pgxpool's pool_* parameters apply) and, by default, applies
 // pending migrations; see [sqlstore.WithSchema].
@@ -52,6 +60,9 @@ func Open(ctx context.Context, url string, opts ...sqlstore.Option) (*Store, err
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parsing postgres connection string: %w", err) // pgx redacts the password
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = max(cfg.MaxConns, DefaultMaxConns)
 	}
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "nudge"
