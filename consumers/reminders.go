@@ -223,11 +223,34 @@ func (rs *ReminderScheduler) ClientChanged(ctx context.Context, clientID string)
 		return fmt.Errorf("reading upcoming sessions of %s: %w", clientID, err)
 	}
 	for _, s := range sessions {
-		if err := rs.Sync(ctx, s.ID, false); err != nil {
+		owed, err := rs.confirmationOwed(ctx, s)
+		if err != nil {
+			return err
+		}
+		if err := rs.Sync(ctx, s.ID, owed); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// confirmationOwed reports whether a session still waits for its booked
+// confirmation because it was booked before its client's profile arrived:
+// the booking's sync then had no one to write to and left no reminder rows
+// (every sync that knows the client records one per offset). Two ingest
+// workers, or a redelivery after a crash, apply a producer's events out of
+// order, so this is common in a cluster; without it the confirmation was
+// silently never sent (found by the fault test). Sending it twice is
+// impossible: its key is unique in the ledger.
+func (rs *ReminderScheduler) confirmationOwed(ctx context.Context, s store.Session) (bool, error) {
+	if !rs.cfg.BookedConfirmation || s.Status != store.SessionBooked || len(rs.cfg.Offsets) == 0 {
+		return false, nil
+	}
+	rows, err := rs.store.ListReminders(ctx, store.ReminderFilter{SessionID: s.ID, Limit: 1})
+	if err != nil {
+		return false, fmt.Errorf("reading reminders of session %s: %w", s.ID, err)
+	}
+	return len(rows) == 0, nil
 }
 
 // Sync makes the session's schedules match its current state; booked asks

@@ -420,6 +420,34 @@ func TestSchedulerClientChanges(t *testing.T) {
 	}
 }
 
+// TestSchedulerConfirmsBookingThatCameBeforeTheClient: a booking applied
+// before its client's profile (two ingest workers, a redelivery) gets its
+// booked confirmation when the profile arrives, once; later profile changes
+// send none.
+func TestSchedulerConfirmsBookingThatCameBeforeTheClient(t *testing.T) {
+	ny := mustLoc(t, "America/New_York")
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, ny)
+	f := newSchedFixture(t, now, ReminderConfig{BookedConfirmation: true})
+	f.book(t, "S1", "c1", time.Date(2026, 6, 4, 15, 0, 0, 0, ny), "in_person")
+	if len(f.disp.notified) != 0 {
+		t.Fatalf("confirmation without a client: %+v", f.disp.notified)
+	}
+	f.client(t, store.Client{ID: "c1", Timezone: "America/New_York", Phone: "+14155550101"})
+	if err := f.rs.ClientChanged(t.Context(), "c1"); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.disp.notified) != 1 || f.disp.notified[0].Key != BookedKey("S1", vocab.SMS) {
+		t.Fatalf("after the profile arrived, notified %+v, want the booked confirmation", f.disp.notified)
+	}
+	f.client(t, store.Client{ID: "c1", Timezone: "America/New_York", Phone: "+14155550109"})
+	if err := f.rs.ClientChanged(t.Context(), "c1"); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.disp.notified) != 1 {
+		t.Errorf("a profile change sent another confirmation: %+v", f.disp.notified)
+	}
+}
+
 // TestSchedulerPlacementAcrossZones places reminders in the client's own
 // window across daylight-saving changes. Sessions start at a morning hour
 // so the 2-hour reminder falls in quiet hours and moves to 20:59 the

@@ -38,6 +38,7 @@ type cli struct {
 	Templates templatesCmd `cmd:"" help:"Lint and preview message templates."`
 	Version   versionCmd   `cmd:"" help:"Print the version."`
 
+	Probe        probeCmd        `cmd:"" help:"GET a health URL and exit 0 on 2xx (a healthcheck for the shell-less image)."`
 	FakeProvider fakeProviderCmd `cmd:"" name:"fakeprovider" help:"Run the fake Twilio and SendGrid APIs as their own process (point serve at them with NUDGE_TWILIO_API_URL / NUDGE_SENDGRID_API_URL)."`
 
 	BenchReminders benchRemindersCmd `cmd:"" name:"bench-reminders" help:"Measure reminder scheduling on an embedded JetStream: rate, memory, firing lateness."`

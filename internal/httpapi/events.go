@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 
 	"github.com/nudgehq/nudge/internal/store"
 	"github.com/nudgehq/nudge/publishers"
@@ -161,6 +162,8 @@ func (s *Server) acceptEvents(w http.ResponseWriter, r *http.Request, events []p
 				pending = append(pending, rest.ID)
 				s.countEvent(rest.Type, "unavailable")
 			}
+			// A bus election or restart takes seconds: say when to try again.
+			w.Header().Set("Retry-After", strconv.Itoa(intakeRetryAfterSeconds))
 			e := errUnavailable
 			if len(accepted) > 0 {
 				e.Message = fmt.Sprintf("event bus unavailable: %d of %d events were accepted (listed in accepted), %d were not (listed in not_accepted)",
@@ -184,6 +187,9 @@ func (s *Server) acceptEvents(w http.ResponseWriter, r *http.Request, events []p
 	s.audit(r, "events.accepted", "", fmt.Sprintf(`{"count":%d}`, len(accepted)))
 	writeJSON(w, http.StatusAccepted, map[string]any{"accepted": accepted})
 }
+
+// intakeRetryAfterSeconds is the Retry-After of a 503 from intake.
+const intakeRetryAfterSeconds = 2
 
 // countEvent reports one intake event to metrics, when configured.
 func (s *Server) countEvent(typ, result string) {
