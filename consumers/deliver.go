@@ -12,12 +12,14 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/nudgehq/nudge/internal/channel"
 	"github.com/nudgehq/nudge/internal/consent"
 	"github.com/nudgehq/nudge/internal/failpoint"
 	"github.com/nudgehq/nudge/internal/store"
 	"github.com/nudgehq/nudge/internal/unsubscribe"
+	"github.com/nudgehq/nudge/internal/tracing"
 	"github.com/nudgehq/nudge/internal/vocab"
 	"github.com/nudgehq/nudge/templates"
 )
@@ -286,7 +288,10 @@ func (dl *Deliverer) Deliver(ctx context.Context, n Notification) error {
 	}
 	failpoint.Hit("deliver.before_call")
 	start := time.Now()
-	receipt, err := sender.Send(ctx, msg)
+	sctx, span := tracing.Tracer().Start(ctx, "provider send "+string(n.Channel), trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(tracing.AttrChannel.String(string(n.Channel)), tracing.AttrNotification.String(n.Key), tracing.AttrProvider.String(providerName(n.Channel))))
+	receipt, err := sender.Send(sctx, msg)
+	tracing.End(span, err)
 	if dl.Observer != nil {
 		dl.Observer.ProviderCall(n.Channel, time.Since(start), err)
 	}
@@ -473,3 +478,14 @@ func (dl *Deliverer) finish(ctx context.Context, n Notification, d store.Deliver
 }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// providerName names the provider behind a channel, for spans.
+func providerName(ch vocab.Channel) string {
+	switch ch {
+	case vocab.SMS:
+		return "twilio"
+	case vocab.Email:
+		return "sendgrid"
+	}
+	return "other"
+}

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nudgehq/nudge/internal/subject"
+	"github.com/nudgehq/nudge/internal/tracing"
 	"github.com/nudgehq/nudge/publishers"
 )
 
@@ -44,7 +46,7 @@ func (d BusDispatcher) Notify(ctx context.Context, n Notification) error {
 	if err != nil {
 		return err
 	}
-	if _, err := d.JS.Publish(ctx, subject.Notify(n.Channel), b, jetstream.WithMsgID(n.Key)); err != nil {
+	if _, err := d.JS.PublishMsg(ctx, tracedMsg(ctx, subject.Notify(n.Channel), b), jetstream.WithMsgID(n.Key)); err != nil {
 		return fmt.Errorf("queueing notification %s: %w", n.Key, err)
 	}
 	return nil
@@ -72,7 +74,7 @@ func (d BusDispatcher) schedule(ctx context.Context, subj string, n Notification
 	if d.ScheduleTTL > 0 {
 		opts = append(opts, jetstream.WithScheduleTTL(d.ScheduleTTL))
 	}
-	if _, err := d.JS.Publish(ctx, subj, b, opts...); err != nil {
+	if _, err := d.JS.PublishMsg(ctx, tracedMsg(ctx, subj, b), opts...); err != nil {
 		return fmt.Errorf("scheduling notification %s at %s: %w", n.Key, t.UTC().Format(time.RFC3339), err)
 	}
 	return nil
@@ -84,8 +86,17 @@ func (d BusDispatcher) Emit(ctx context.Context, ev publishers.Event) error {
 	if err != nil {
 		return err
 	}
-	if _, err := d.JS.Publish(ctx, subject.Out(ev.Type), b, jetstream.WithMsgID(ev.ID)); err != nil {
+	if _, err := d.JS.PublishMsg(ctx, tracedMsg(ctx, subject.Out(ev.Type), b), jetstream.WithMsgID(ev.ID)); err != nil {
 		return fmt.Errorf("emitting %s %s: %w", ev.Type, ev.ID, err)
 	}
 	return nil
+}
+
+// tracedMsg is a message carrying ctx's trace context (W3C traceparent) in
+// its headers, so the consumer's span continues the trace.
+func tracedMsg(ctx context.Context, subj string, data []byte) *nats.Msg {
+	m := nats.NewMsg(subj)
+	m.Data = data
+	tracing.Inject(ctx, m.Header)
+	return m
 }

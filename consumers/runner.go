@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/nudgehq/nudge/internal/failpoint"
+	"github.com/nudgehq/nudge/internal/tracing"
 )
 
 // Handler processes one message. Return nil to ack, an error wrapped with
@@ -139,7 +141,11 @@ func (r Runner) handle(ctx context.Context, msg jetstream.Msg) {
 	if md, merr := msg.Metadata(); merr == nil {
 		n = md.NumDelivered
 	}
+	ctx, span := tracing.Tracer().Start(tracing.Extract(ctx, msg.Headers()), "consume "+r.Name,
+		trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(tracing.AttrConsumer.String(r.Name), tracing.AttrSubject.String(msg.Subject())))
 	err := r.Handler(ctx, msg)
+	tracing.End(span, err)
 	switch {
 	case err == nil:
 		r.observe("ack", n)

@@ -7,6 +7,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/nudgehq/nudge/internal/tracing"
 )
 
 // ContentTypeCloudEvents is the NATS Content-Type header of published events:
@@ -75,6 +77,9 @@ func (p *Publisher) publish(ctx context.Context, e Event) (PublishResult, error)
 	msg := nats.NewMsg(Subject(e.Type))
 	msg.Data = body
 	msg.Header.Set("Content-Type", ContentTypeCloudEvents)
+	// The caller's trace (the intake span, or a producer's own) continues
+	// in the consumer that applies the event.
+	tracing.Inject(ctx, msg.Header)
 	// WithMsgID sets the Nats-Msg-Id header, which the stream uses to drop
 	// repeats within its duplicate window: the producer's retry-safety.
 	ack, err := p.js.PublishMsg(ctx, msg, jetstream.WithMsgID(MsgID(e.Source, e.ID)))

@@ -29,6 +29,7 @@ import (
 	"github.com/nudgehq/nudge/internal/metrics"
 	"github.com/nudgehq/nudge/internal/store"
 	"github.com/nudgehq/nudge/internal/unsubscribe"
+	"github.com/nudgehq/nudge/internal/tracing"
 	"github.com/nudgehq/nudge/internal/webhook"
 	"github.com/nudgehq/nudge/publishers"
 )
@@ -104,6 +105,17 @@ func Run(ctx context.Context, cfg Config) (err error) {
 			closers[i]()
 		}
 	}()
+
+	// Tracing: OTLP export when OTEL_EXPORTER_OTLP_* ask for it.
+	stopTracing, err := tracing.Setup(ctx, "nudge", cfg.Mode)
+	if err != nil {
+		return err
+	}
+	closers = append(closers, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = stopTracing(sctx)
+	})
 
 	// Starting waits, within a bound, for a cluster that is still forming.
 	startCtx, cancelStart := context.WithTimeoutCause(ctx, cmp.Or(cfg.StartTimeout, bus.DefaultStartTimeout),
@@ -242,7 +254,9 @@ func Run(ctx context.Context, cfg Config) (err error) {
 			_ = stopConsumers(context.Background())
 			return err
 		}
-		maps.Copy(extra, hooks.Routes())
+		for pattern, h := range hooks.Routes() {
+			extra[pattern] = tracing.Handler("webhook "+pattern, pattern, h)
+		}
 		inbox := hooks.InboxHandler()
 		authed["/v1/inbox"], authed["/v1/inbox/"] = inbox, inbox
 	}

@@ -10,7 +10,11 @@ import (
 	"net/http"
 	"strconv"
 
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/nudgehq/nudge/internal/logmask"
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/tracing"
 	"github.com/nudgehq/nudge/publishers"
 )
 
@@ -154,7 +158,13 @@ func (s *Server) acceptEvents(w http.ResponseWriter, r *http.Request, events []p
 
 	accepted := make([]acceptedEvent, 0, len(events))
 	for i, ev := range events {
-		res, err := s.cfg.Publisher.Publish(r.Context(), ev)
+		// One span per event, continuing the producer's trace when the
+		// event carries a CloudEvents traceparent extension.
+		ctx, span := tracing.Tracer().Start(tracing.FromCloudEvent(r.Context(), ev.Extensions), "intake "+ev.Type,
+			trace.WithSpanKind(trace.SpanKindProducer),
+			trace.WithAttributes(tracing.AttrEventType.String(ev.Type), tracing.AttrEventID.String(logmask.String(ev.ID)), tracing.AttrEventSource.String(logmask.String(ev.Source))))
+		res, err := s.cfg.Publisher.Publish(ctx, ev)
+		tracing.End(span, err)
 		if err != nil {
 			s.cfg.Logger.Error("publishing event", "event_id", ev.ID, "type", ev.Type, "err", err)
 			pending := make([]string, 0, len(events)-i)
