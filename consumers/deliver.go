@@ -18,8 +18,8 @@ import (
 	"github.com/nudgehq/nudge/internal/consent"
 	"github.com/nudgehq/nudge/internal/failpoint"
 	"github.com/nudgehq/nudge/internal/store"
-	"github.com/nudgehq/nudge/internal/unsubscribe"
 	"github.com/nudgehq/nudge/internal/tracing"
+	"github.com/nudgehq/nudge/internal/unsubscribe"
 	"github.com/nudgehq/nudge/internal/vocab"
 	"github.com/nudgehq/nudge/templates"
 )

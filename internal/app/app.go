@@ -28,8 +28,8 @@ import (
 	"github.com/nudgehq/nudge/internal/httpapi"
 	"github.com/nudgehq/nudge/internal/metrics"
 	"github.com/nudgehq/nudge/internal/store"
-	"github.com/nudgehq/nudge/internal/unsubscribe"
 	"github.com/nudgehq/nudge/internal/tracing"
+	"github.com/nudgehq/nudge/internal/unsubscribe"
 	"github.com/nudgehq/nudge/internal/webhook"
 	"github.com/nudgehq/nudge/publishers"
 )
