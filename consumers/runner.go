@@ -75,6 +75,9 @@ type Runner struct {
 	Prefetch int
 }
 
+// PullExpiry is how long one pull request of a Runner lives.
+const PullExpiry = 5 * time.Second
+
 // Start begins consuming. The returned stop function drains: it stops
 // fetching, lets the handler finish the messages already buffered, and
 // returns when the consumer has fully stopped or ctx is done.
@@ -109,7 +112,12 @@ func (r Runner) Start(ctx context.Context, c jetstream.Consumer) (stop func(cont
 	}
 	opts := []jetstream.PullConsumeOpt{jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 		r.Logger.Warn("consumer error", "consumer", r.Name, "err", err)
-	})}
+	}),
+		// Pull requests are renewed every few seconds (heartbeats at half
+		// that), so a consumer finds its way back within seconds after the
+		// server lost its pull (JetStream restarted after a full disk, a
+		// leader moved) rather than after the 30 s default.
+		jetstream.PullExpiry(PullExpiry)}
 	if r.Prefetch > 0 {
 		opts = append(opts, jetstream.PullMaxMessages(r.Prefetch))
 	}

@@ -125,12 +125,18 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	// Bus.
 	var nc *nats.Conn
 	var ns *server.Server
+	var storage *bus.StorageWatch
 	if cfg.EmbeddedNATS != nil {
 		ns, err = bus.StartEmbedded(*cfg.EmbeddedNATS)
 		if err != nil {
 			return err
 		}
 		closers = append(closers, func() { ns.Shutdown(); ns.WaitForShutdown() })
+		// A full disk leaves the embedded server unable to store until
+		// JetStream restarts: the watch restarts it once there is room.
+		wctx, stopWatch := context.WithCancel(ctx)
+		closers = append(closers, stopWatch)
+		storage = bus.WatchStorage(wctx, ns, *cfg.EmbeddedNATS, log, 0)
 		nc, err = bus.ConnectEmbedded(ns, "nudge-"+cfg.Mode)
 	} else {
 		natsCfg := cfg.NATS
@@ -265,6 +271,17 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	ready := func(ctx context.Context) error {
 		if !nc.IsConnected() {
 			return &httpapi.NotReadyError{Dependency: "nats", Err: errors.New("not connected")}
+		}
+		if storage != nil {
+			if err := storage.Err(); err != nil {
+				return &httpapi.NotReadyError{Dependency: "jetstream", Err: err}
+			}
+		}
+		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, err := js.AccountInfo(actx)
+		cancel()
+		if err != nil {
+			return &httpapi.NotReadyError{Dependency: "jetstream", Err: err}
 		}
 		if err := st.Ping(ctx); err != nil {
 			return &httpapi.NotReadyError{Dependency: "store", Err: err}
