@@ -130,12 +130,12 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /v1/deadletters/{id}/replay", s.auth(http.HandlerFunc(s.replayDeadLetter)))
 	s.staffRoutes()
 	s.announcementRoutes()
+	s.clientRoutes()
+	s.consoleRoutes()
 	healthRoutes(s.mux, s.cfg.Ready, s.cfg.Logger)
 	if s.cfg.Metrics != nil {
 		s.mux.Handle("GET /metrics", s.cfg.Metrics)
 	}
-	s.mux.HandleFunc("GET /{$}", s.console)
-	s.mux.Handle("GET /console/static/", consoleStaticHandler())
 	for pattern, h := range s.cfg.Extra {
 		s.mux.Handle(pattern, h)
 	}

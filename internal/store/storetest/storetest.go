@@ -76,6 +76,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"StaffLoginThrottle", testStaffLoginThrottle},
 		{"EncouragementSchedule", testEncouragementSchedule},
 		{"EncouragementLinePicks", testEncouragementLinePicks},
+		{"ClientSearch", testClientSearch},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
