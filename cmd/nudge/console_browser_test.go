@@ -194,7 +194,20 @@ func TestConsoleInChromium(t *testing.T) {
 	// Data to work with: two clients, consent, a session, a crisis text, a
 	// support group (when this nudge has groups) and a dead letter.
 	now := time.Now().UTC()
+	// Dee lives where it is midday now, so quiet hours let the
+	// announcement through (Etc/GMT+5 is UTC-5).
+	offset := 12 - now.Hour()
+	if offset < -12 {
+		offset += 24
+	}
+	deeZone := fmt.Sprintf("Etc/GMT%+d", -offset)
+	if offset == 0 {
+		deeZone = "UTC"
+	}
 	events := []any{
+		event("b-c3", "client.upserted", now, map[string]any{"client_id": "c_dee", "first_name": "Dee", "timezone": deeZone, "phone": "+14155550124"}),
+		event("b-k3", "consent.granted", now, map[string]any{"client_id": "c_dee", "channel": "sms", "purpose": "announcements", "source": "intake-form"}),
+		event("b-g3", "group.member_added", now, map[string]any{"group_id": "g_grief", "client_id": "c_dee"}),
 		event("b-c1", "client.upserted", now, map[string]any{"client_id": "c_ada", "first_name": "Ada", "timezone": "Europe/London", "phone": "+14155550123"}),
 		event("b-c2", "client.upserted", now, map[string]any{"client_id": "c_bo", "first_name": "Bo", "timezone": "America/New_York", "email": "bo@example.org"}),
 		event("b-k1", "consent.granted", now, map[string]any{"client_id": "c_ada", "channel": "sms", "purpose": "reminders", "source": "intake-form"}),
@@ -302,8 +315,9 @@ func TestConsoleInChromium(t *testing.T) {
 	} else {
 		b.do("write a message", chromedp.WaitVisible(chromedp.CSS("#body")),
 			chromedp.SendKeys(chromedp.CSS("#body"), "Hi from the practice: the Thursday group meets at 6pm this week."))
-		b.waitText("the preview counts recipients", "#preview-recipients", "1")
+		b.waitText("the preview counts recipients", "#preview-recipients", "1 person will get it")
 		b.waitText("the preview gives exclusions by reason", "#preview-excluded", "1 no consent")
+		b.waitText("the paused client is left out", "#preview-excluded", "1 care paused")
 		b.waitText("the preview counts SMS segments", "#preview", "segment")
 		b.screenshot("compose-desktop")
 		b.do("send", chromedp.Click(chromedp.CSS("#send")), chromedp.WaitVisible(chromedp.CSS("#progress")))
