@@ -92,6 +92,7 @@ func (s *Server) consoleRoutes() {
 	s.mux.Handle("GET /deadletters", s.pageRoute(s.deadLettersPage))
 	s.mux.Handle("POST /deadletters/{id}/replay", s.actionRoute(s.replayAction))
 	s.mux.Handle("GET /audit", s.pageRoute(s.auditPage))
+	s.mux.Handle("GET /outbox", s.pageRoute(s.outboxPage))
 	s.mux.Handle("GET /staff", s.pageRoute(s.staffPage))
 	s.mux.Handle("POST /staff", s.actionRoute(s.addStaffAction))
 	s.mux.Handle("POST /staff/{email}/disable", s.actionRoute(s.disableStaffAction))

@@ -465,3 +465,31 @@ func (s *Server) disableStaffAction(w http.ResponseWriter, r *http.Request, _ st
 	s.done(w, r, "/staff", res, "Disabled "+r.PathValue("email")+"; their sessions are ended.")
 }
 
+
+type outboxRow struct {
+	Channel string            `json:"channel"`
+	To      string            `json:"to"`
+	Body    string            `json:"body"`
+	Subject string            `json:"subject"`
+	Headers map[string]string `json:"headers"`
+	Status  string            `json:"status"`
+	Time    time.Time         `json:"time"`
+}
+
+// outboxPage shows dev mode's captured messages (GET /v1/dev/outbox).
+func (s *Server) outboxPage(w http.ResponseWriter, r *http.Request, p *page) (string, int) {
+	p.Title, p.Nav = "Outbox", "outbox"
+	var out struct {
+		Messages []outboxRow `json:"messages"`
+	}
+	res := s.callAPI(r, http.MethodGet, "/v1/dev/outbox", nil, &out)
+	if res.Missing() {
+		p.Problem = "The outbox exists in dev mode only."
+		return "message", http.StatusNotFound
+	}
+	if !res.OK() {
+		p.Problem = res.Problem()
+	}
+	p.Data = out.Messages[:min(len(out.Messages), 100)]
+	return "outbox", http.StatusOK
+}
