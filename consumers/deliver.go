@@ -256,6 +256,9 @@ func (dl *Deliverer) Deliver(ctx context.Context, n Notification) error {
 			if err := dl.Dispatcher.NotifyAt(ctx, n, v.DeferUntil); err != nil {
 				return fmt.Errorf("deferring %s: %w", n.Key, err)
 			}
+			if err := dl.Store.SetDeferral(ctx, store.Deferral{Key: n.Key, NotBefore: v.DeferUntil, Why: v.Why}); err != nil {
+				return fmt.Errorf("recording the deferral of %s: %w", n.Key, err)
+			}
 			dl.observe(n, OutcomeDeferred, v.Why)
 			dl.log().Info("notification deferred", "key", n.Key, "until", v.DeferUntil, "why", v.Why)
 			return nil

@@ -431,6 +431,9 @@ func TestDeliverDefersQuietHoursAndCadence(t *testing.T) {
 	if d := f.ledger(t, "enc:1"); d.State != store.DeliveryPending {
 		t.Errorf("deferred ledger state %s, want pending", d.State)
 	}
+	if df, err := f.st.DeferralsOf(ctx, []string{"enc:1"}); err != nil || !df["enc:1"].NotBefore.Equal(wantAt) || df["enc:1"].Why != "quiet_hours" {
+		t.Errorf("deferral = %+v %v, want not before %v for quiet_hours", df, err, wantAt)
+	}
 	// At 08:00 it goes; a second encouragement the same day is skipped by
 	// the cadence cap (its schedule fires again: nothing is carried over).
 	f.now = wantAt

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -250,4 +251,64 @@ func TestEncouragementEndToEnd(t *testing.T) {
 	})
 	time.Sleep(3 * time.Second)
 	e.p.eventually(t, "/v1/clients/c_pause", func(m map[string]any) bool { return m["care_pause"] == nil })
+}
+
+// TestJournalEndToEnd runs journal nudges on `nudge dev` with a window that
+// opens later today on the client's clock: missed days 1, 2, 3 and 7 of
+// separate clients give nudge, none, nudge, nudge, each deferred into the
+// window (shown as deferred with not_before); a repeated event gives one;
+// journal.entry_written withdraws a waiting nudge.
+func TestJournalEndToEnd(t *testing.T) {
+	zone, window := "", ""
+	for _, z := range []string{"UTC", "America/New_York", "Asia/Tokyo", "Europe/London", "America/Los_Angeles"} {
+		loc, _ := time.LoadLocation(z)
+		if h := time.Now().In(loc).Hour(); h >= 1 && h <= 20 {
+			zone, window = z, fmt.Sprintf("%02d:00-23:59", h+2)
+			break
+		}
+	}
+	if zone == "" {
+		t.Skip("no zone where the window can open later today")
+	}
+	e := newEncouragementEnv(t, "--quiet-hours", window)
+	loc, _ := time.LoadLocation(zone)
+	today := time.Now().In(loc).Format(time.DateOnly)
+	for i, days := range []int{1, 2, 3, 7} {
+		id := fmt.Sprintf("c_j%d", days)
+		phone := fmt.Sprintf("+1415555017%d", i)
+		e.post(t, event("cl-"+id, "client.upserted", time.Now().Add(-time.Minute), map[string]any{"client_id": id, "first_name": "Ada", "timezone": zone, "phone": phone}),
+			event("co-"+id, "consent.granted", time.Now().Add(-time.Minute), map[string]any{"client_id": id, "channel": "sms", "purpose": "journal", "source": "app"}),
+			event("jm-"+id, "journal.day_missed", time.Now(), map[string]any{"client_id": id, "date": today, "missed_days_in_row": days}))
+	}
+	// The same day reported twice for c_j1.
+	e.post(t, event("jm-c_j1-again", "journal.day_missed", time.Now(), map[string]any{"client_id": "c_j1", "date": today, "missed_days_in_row": 1}))
+	for _, days := range []int{1, 3, 7} {
+		id := fmt.Sprintf("c_j%d", days)
+		var row map[string]any
+		waitFor(t, time.Now().Add(10*time.Second), "the deferred nudge of "+id, func() bool {
+			row = e.ledgerRow(t, id, "journal:"+id+":"+today)
+			return row != nil
+		})
+		if row["state"] != "deferred" || row["not_before"] == nil || row["purpose"] != "journal" {
+			t.Errorf("%s nudge = %v, want deferred with not_before", id, row)
+		}
+	}
+	e.p.eventually(t, "/v1/events/jm-c_j2", func(m map[string]any) bool { return m["reason"] != nil })
+	if rows := e.deliveries(t, "c_j2"); len(rows) != 0 {
+		t.Errorf("missed day 2 nudged: %v", rows)
+	}
+	e.p.eventually(t, "/v1/events/jm-c_j1-again", func(m map[string]any) bool { return m["reason"] != nil })
+	if rows := e.deliveries(t, "c_j1"); len(rows) != 1 {
+		t.Errorf("a repeated event gave %d nudges, want 1", len(rows))
+	}
+
+	// c_j3 writes: the waiting nudge is withdrawn.
+	e.post(t, event("jw-c_j3", "journal.entry_written", time.Now(), map[string]any{"client_id": "c_j3", "date": today}))
+	waitFor(t, time.Now().Add(10*time.Second), "the nudge to be withdrawn", func() bool {
+		row := e.ledgerRow(t, "c_j3", "journal:c_j3:"+today)
+		return row != nil && row["state"] == "skipped" && row["reason"] == "journal_entry_written"
+	})
+	if row := e.ledgerRow(t, "c_j7", "journal:c_j7:"+today); row["state"] != "deferred" {
+		t.Errorf("another client's nudge: %v", row)
+	}
 }

@@ -181,7 +181,11 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return err
 	}
-	ingest := &consumers.Ingest{Store: st, Logger: log, Sessions: reminders, Jobs: []consumers.EventHook{encourage}}
+	nudges, err := newJournal(st, js, cfg, disp, log)
+	if err != nil {
+		return err
+	}
+	ingest := &consumers.Ingest{Store: st, Logger: log, Sessions: reminders, Jobs: []consumers.EventHook{encourage, nudges}}
 	if !cfg.Calcom.TrustContact {
 		ingest.UntrustedContactSources = []string{cfg.Calcom.EventSource()}
 	}

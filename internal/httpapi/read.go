@@ -73,8 +73,13 @@ type deliveryView struct {
 	SessionID      string        `json:"session_id,omitempty"`
 	SessionVersion int           `json:"session_version,omitempty"`
 	Attempts       int           `json:"attempts"`
-	CreatedAt      time.Time     `json:"created_at"`
-	UpdatedAt      time.Time     `json:"updated_at"`
+	// NotBefore is when a deferred delivery is due again (state deferred:
+	// pending, waiting for quiet hours or a cadence cap to pass).
+	NotBefore *time.Time `json:"not_before,omitempty"`
+	// DeferredWhy says what it waits for (quiet_hours, cadence_daily_cap …).
+	DeferredWhy string    `json:"deferred_why,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 // storeError maps store errors to API errors: not found is 404, anything
@@ -146,6 +151,10 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := store.DeliveryFilter{ClientID: q.Get("client_id"), SessionID: q.Get("session_id"), State: store.DeliveryState(q.Get("state"))}
+	onlyDeferred := f.State == stateDeferred
+	if onlyDeferred {
+		f.State = store.DeliveryPending
+	}
 	limit, ok := parseLimit(w, q)
 	if !ok {
 		return
@@ -156,14 +165,26 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, r, err)
 		return
 	}
+	deferrals, err := s.deferralsOf(r, rows)
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
 	out := make([]deliveryView, 0, len(rows))
 	for _, d := range rows {
-		out = append(out, deliveryView{
+		v := deliveryView{
 			ID: d.ID, IdempotencyKey: d.IdempotencyKey, ClientID: d.ClientID, Channel: d.Channel, Purpose: d.Purpose,
 			Template: d.Template, State: string(d.State), Reason: d.Reason, ProviderID: d.ProviderID,
 			SessionID: d.SessionID, SessionVersion: d.SessionVersion, Attempts: d.Attempts,
 			CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
-		})
+		}
+		if df, ok := deferrals[d.IdempotencyKey]; ok {
+			v.State, v.NotBefore, v.DeferredWhy = stateDeferred, &df.NotBefore, df.Why
+		}
+		if onlyDeferred && v.State != stateDeferred {
+			continue
+		}
+		out = append(out, v)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"deliveries": out})
 }

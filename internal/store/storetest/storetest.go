@@ -77,6 +77,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EncouragementSchedule", testEncouragementSchedule},
 		{"EncouragementLinePicks", testEncouragementLinePicks},
 		{"ClientSearch", testClientSearch},
+		{"Deferrals", testDeferrals},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
