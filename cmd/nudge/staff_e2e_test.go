@@ -2,12 +2,14 @@ package main
 
 import (
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestStaffCommands: dev mode makes an admin on its first start and prints
@@ -76,6 +78,39 @@ func TestStaffCommands(t *testing.T) {
 			t.Fatalf("staff list lacks %q:\n%s", want, out)
 		}
 	}
+	// Only admins override the announcement lint.
+	now := time.Now().UTC()
+	if status, body := p.do(t, http.MethodPost, "/v1/events", []any{event("st-g1", "group.upserted", now, map[string]any{"group_id": "g1", "name": "Thursday group"})}); status != http.StatusAccepted {
+		t.Fatalf("group.upserted: %d %v", status, body)
+	}
+	waitFor(t, time.Now().Add(15*time.Second), "the group", func() bool { var g map[string]any; return p.get("/v1/groups/g1", &g) })
+	override := func(email, password string) int {
+		t.Helper()
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar}
+		resp, err := c.PostForm("http://"+addr+"/login", url.Values{"email": {email}, "password": {password}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		body := `{"announcement_id":"a-` + strings.Split(email, "@")[0] + `","group_id":"g1","body":"Your therapy for depression continues Thursday","lint_override_reason":"clinic-approved wording"}`
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/v1/announcements", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", "http://"+addr)
+		resp, err = c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := override("ada@example.com", "a piped secret password"); got != http.StatusForbidden {
+		t.Fatalf("staff overriding the lint: %d, want 403", got)
+	}
+	if got := override("bo@example.com", generated); got != http.StatusAccepted {
+		t.Fatalf("admin overriding the lint: %d, want 202", got)
+	}
+
 	out = cli("", "staff", "reset", "ada@example.com")
 	if !strings.Contains(out, "password: ") {
 		t.Fatalf("staff reset printed no password:\n%s", out)

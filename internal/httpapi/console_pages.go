@@ -164,7 +164,14 @@ type clientData struct {
 	// Encouragement is the client's schedule; EncouragementAPI is false
 	// when this nudge does not report schedules at all.
 	EncouragementAPI bool
-	Encouragement    map[string]any
+	Encouragement    *struct {
+		Schedule   string    `json:"schedule"`
+		Cron       string    `json:"cron"`
+		Themes     []string  `json:"themes"`
+		TimeZone   string    `json:"time_zone"`
+		NextFireAt time.Time `json:"next_fire_at"`
+		Source     string    `json:"source"`
+	}
 	Ledger           []consentEntryView
 	Sessions         []struct {
 		ID           string    `json:"id"`
