@@ -151,7 +151,26 @@ func (dl *Deliverer) Handle(ctx context.Context, msg jetstream.Msg) error {
 
 // Deliver processes one notification. It is idempotent: calling it again
 // for the same key never sends a second message.
+//
+// Most keys are new, so Deliver first treats the key as fresh and spares
+// the ledger read: the fresh key's one write (skipped, pending, or claimed
+// as "sending") is an insert the unique key refuses when the key has a row
+// after all (a redelivery, a deferral coming due, another worker). Then it
+// decides again from that row, as if it had read it first.
 func (dl *Deliverer) Deliver(ctx context.Context, n Notification) error {
+	err := dl.deliver(ctx, n, false)
+	if errors.Is(err, errKeyTaken) {
+		return dl.deliver(ctx, n, true)
+	}
+	return err
+}
+
+// errKeyTaken: a write for a key presumed fresh found its row.
+var errKeyTaken = errors.New("the notification key has a ledger row")
+
+// deliver is Deliver; readLedger reads the key's row first rather than
+// presuming the key fresh.
+func (dl *Deliverer) deliver(ctx context.Context, n Notification, readLedger bool) error {
 	sender, ok := dl.Senders[n.Channel]
 	if !ok {
 		return Permanent(fmt.Errorf("no sender configured for channel %q", n.Channel))
@@ -182,8 +201,12 @@ func (dl *Deliverer) Deliver(ctx context.Context, n Notification) error {
 	// The ledger row under the notification's key decides what happens.
 	// A fresh key gets its row only once the checks have decided, in one
 	// write: skipped with the reason, or already claimed as "sending".
-	d, err := dl.Store.GetDeliveryByKey(ctx, n.Key)
-	fresh := isNotFound(err)
+	d, fresh := store.Delivery{}, true
+	var err error
+	if readLedger {
+		d, err = dl.Store.GetDeliveryByKey(ctx, n.Key)
+		fresh = isNotFound(err)
+	}
 	switch {
 	case fresh:
 		d = store.Delivery{
@@ -249,8 +272,10 @@ func (dl *Deliverer) Deliver(ctx context.Context, n Notification) error {
 			// A deferred notification is on the ledger as pending, so
 			// "where is it?" has an answer before it goes.
 			if fresh {
-				if _, _, err := dl.Store.CreateDelivery(ctx, d); err != nil {
+				if _, created, err := dl.Store.CreateDelivery(ctx, d); err != nil {
 					return fmt.Errorf("recording delivery %s: %w", n.Key, err)
+				} else if !created && !readLedger {
+					return errKeyTaken
 				}
 			}
 			if err := dl.Dispatcher.NotifyAt(ctx, n, v.DeferUntil); err != nil {
@@ -284,6 +309,9 @@ func (dl *Deliverer) Deliver(ctx context.Context, n Notification) error {
 	}
 	if err != nil {
 		return fmt.Errorf("recording attempt of %s: %w", d.ID, err)
+	}
+	if !ok && fresh && !readLedger {
+		return errKeyTaken
 	}
 	if !ok {
 		dl.observe(n, OutcomeRetry, "claimed_elsewhere")
@@ -463,7 +491,9 @@ func (dl *Deliverer) settle(ctx context.Context, n Notification, d store.Deliver
 	if _, created, err := dl.Store.CreateDelivery(ctx, d); err != nil {
 		return fmt.Errorf("recording %s delivery %s: %w", state, n.Key, err)
 	} else if !created {
-		return retryError{fmt.Errorf("delivery %s was recorded by another worker", n.Key), time.Second}
+		// Decided again from the row (Deliver), or by the redelivery
+		// when this attempt had read it.
+		return errors.Join(errKeyTaken, retryError{fmt.Errorf("delivery %s was recorded by another worker", n.Key), time.Second})
 	}
 	dl.observe(n, outcome, reason)
 	return nil
