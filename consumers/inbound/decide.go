@@ -309,6 +309,9 @@ func (c *Consumer) confirm(ctx context.Context, p *decision) error {
 	if !p.hasSession {
 		return nil
 	}
+	if err := c.recordAnswer(ctx, p, store.ConfirmationConfirmed); err != nil {
+		return err
+	}
 	err := c.emit(ctx, confirmedEventID(p.msg.ID), "", publishers.TypeSessionConfirmed, publishers.SessionConfirmed{
 		SessionID: p.session.ID, ClientID: p.session.ClientID, Channel: vocab.SMS, ConfirmedAt: p.now,
 	})
@@ -324,6 +327,9 @@ func (c *Consumer) reschedule(ctx context.Context, p *decision) error {
 	if !p.hasSession {
 		return nil
 	}
+	if err := c.recordAnswer(ctx, p, store.ConfirmationRescheduleRequested); err != nil {
+		return err
+	}
 	err := c.emit(ctx, rescheduleEventID(p.msg.ID), "", publishers.TypeSessionRescheduleRequested,
 		publishers.SessionRescheduleRequested{
 			SessionID: p.session.ID, ClientID: p.session.ClientID, Channel: vocab.SMS, RequestedAt: p.now,
@@ -332,4 +338,14 @@ func (c *Consumer) reschedule(ctx context.Context, p *decision) error {
 		return err
 	}
 	return c.reply(ctx, p, "reply:"+p.msg.ID, templates.KindRescheduleRequested, p.session.ClientID, nil)
+}
+
+// recordAnswer keeps the client's C or R on the session, so the session
+// itself says whether it was confirmed (GET /v1/sessions/{id}). A later
+// answer replaces an earlier one; a replay records the same.
+func (c *Consumer) recordAnswer(ctx context.Context, p *decision, state string) error {
+	_, err := c.cfg.Store.RecordSessionConfirmation(ctx, store.SessionConfirmation{
+		SessionID: p.session.ID, State: state, At: p.now, MessageID: p.msg.ID,
+	})
+	return err
 }

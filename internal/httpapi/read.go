@@ -58,6 +58,13 @@ type sessionView struct {
 	UpdatedAt            time.Time `json:"updated_at"`
 	// Reminders are the session's appointment reminders, soonest first.
 	Reminders []reminderView `json:"reminders"`
+	// Confirmation is the client's latest C or R reply, null without one.
+	Confirmation *confirmationView `json:"confirmation"`
+}
+
+type confirmationView struct {
+	State string    `json:"state"` // confirmed or reschedule_requested
+	At    time.Time `json:"at"`
 }
 
 type deliveryView struct {
@@ -141,11 +148,19 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, sessionView{
+	v := sessionView{
 		ID: ss.ID, ClientID: ss.ClientID, State: string(ss.Status), Version: ss.Version, StartsAt: ss.StartsAt,
 		DurationMin: ss.DurationMin, ClinicianDisplayName: ss.ClinicianDisplayName, LocationKind: ss.LocationKind,
 		CancelReason: ss.CancelReason, UpdatedAt: ss.UpdatedAt, Reminders: reminders,
-	})
+	}
+	switch c, err := s.cfg.Store.GetSessionConfirmation(r.Context(), ss.ID); {
+	case err == nil:
+		v.Confirmation = &confirmationView{State: c.State, At: c.At}
+	case !errors.Is(err, store.ErrNotFound):
+		s.storeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {

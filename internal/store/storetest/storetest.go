@@ -78,6 +78,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EncouragementLinePicks", testEncouragementLinePicks},
 		{"ClientSearch", testClientSearch},
 		{"Deferrals", testDeferrals},
+		{"SessionConfirmations", testSessionConfirmations},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
