@@ -99,6 +99,31 @@ type Content interface {
 // DefaultInFlightLease suits the runner's default 20s handler timeout.
 const DefaultInFlightLease = 25 * time.Second
 
+// PriorityPacer is a Pacer with a lane ahead of the line: WaitPriority
+// lets the caller go now, before every caller waiting in Wait (crisis
+// help, invariant 9).
+type PriorityPacer interface {
+	WaitPriority(ctx context.Context, key string) error
+}
+
+// pace waits for n's turn on its channel: a priority notification jumps
+// the line when the pacer has a priority lane.
+func (dl *Deliverer) pace(ctx context.Context, n Notification) error {
+	if dl.Pacer == nil {
+		return nil
+	}
+	var err error
+	if pp, ok := dl.Pacer.(PriorityPacer); ok && n.Priority {
+		err = pp.WaitPriority(ctx, string(n.Channel))
+	} else {
+		err = dl.Pacer.Wait(ctx, string(n.Channel))
+	}
+	if err != nil {
+		return fmt.Errorf("pacing: %w", err)
+	}
+	return nil
+}
+
 // Outcomes reported to the Observer.
 const (
 	OutcomeSent     = "sent"
@@ -290,10 +315,8 @@ func (dl *Deliverer) deliver(ctx context.Context, n Notification, readLedger boo
 		}
 	}
 
-	if dl.Pacer != nil {
-		if err := dl.Pacer.Wait(ctx, string(n.Channel)); err != nil {
-			return fmt.Errorf("pacing: %w", err)
-		}
+	if err := dl.pace(ctx, n); err != nil {
+		return err
 	}
 	// Claim this attempt: of all workers holding this notification, only
 	// the one whose write wins calls the provider. A fresh key is claimed

@@ -46,7 +46,7 @@ func (d BusDispatcher) Notify(ctx context.Context, n Notification) error {
 	if err != nil {
 		return err
 	}
-	if _, err := d.JS.PublishMsg(ctx, tracedMsg(ctx, subject.Notify(n.Channel), b), jetstream.WithMsgID(n.Key)); err != nil {
+	if _, err := d.JS.PublishMsg(ctx, tracedMsg(ctx, n.Subject(), b), jetstream.WithMsgID(n.Key)); err != nil {
 		return fmt.Errorf("queueing notification %s: %w", n.Key, err)
 	}
 	return nil
@@ -69,7 +69,7 @@ func (d BusDispatcher) schedule(ctx context.Context, subj string, n Notification
 	}
 	opts := []jetstream.PublishOpt{
 		jetstream.WithScheduleAt(t.UTC().Truncate(time.Second)),
-		jetstream.WithScheduleTarget(subject.Notify(n.Channel)),
+		jetstream.WithScheduleTarget(n.Subject()),
 	}
 	if d.ScheduleTTL > 0 {
 		opts = append(opts, jetstream.WithScheduleTTL(d.ScheduleTTL))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nudgehq/nudge/internal/subject"
 	"github.com/nudgehq/nudge/internal/vocab"
 )
 
@@ -44,6 +45,19 @@ type Notification struct {
 	// AnnouncementID ties a staff announcement's message to it: a
 	// cancelled announcement's messages are skipped.
 	AnnouncementID string `json:"announcement_id,omitempty"`
+	// Priority notifications go ahead of every routine send (crisis help,
+	// invariant 9): they travel on their own subject, taken by their own
+	// consumer, and jump the pacer's queue.
+	Priority bool `json:"priority,omitempty"`
+}
+
+// Subject is where n is due: nudge.priority.<channel> for a priority
+// notification, nudge.notify.<channel> for every other.
+func (n Notification) Subject() string {
+	if n.Priority {
+		return subject.Priority(n.Channel)
+	}
+	return subject.Notify(n.Channel)
 }
 
 // Validate checks the fields every notification needs.

@@ -10,7 +10,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nudgehq/nudge/internal/bus"
-	"github.com/nudgehq/nudge/internal/subject"
 )
 
 // ReminderBus keeps one JetStream message schedule per subject: publishing
@@ -54,7 +53,7 @@ func (s *JetStreamSchedules) Schedule(ctx context.Context, subj string, n Notifi
 	msg.Header.Set(jetstream.MsgTTLHeader, "never")
 	opts := []jetstream.PublishOpt{
 		jetstream.WithScheduleAt(at.UTC().Truncate(time.Second)),
-		jetstream.WithScheduleTarget(subject.Notify(n.Channel)),
+		jetstream.WithScheduleTarget(n.Subject()),
 		jetstream.WithExpectStream(bus.StreamNotify),
 	}
 	if ttl > 0 {

@@ -231,6 +231,8 @@ func (c *Consumer) reply(ctx context.Context, p *decision, key, kind, clientID s
 	n := consumers.Notification{
 		Key: key, ClientID: clientID, Channel: vocab.SMS, Purpose: vocab.Replies,
 		Kind: kind, To: p.msg.From, Urgent: true,
+		// Crisis help goes ahead of every routine send (invariant 9).
+		Priority: kind == templates.KindCrisis,
 	}
 	if session != nil {
 		n.SessionID, n.SessionVersion, n.SessionStarts = session.ID, session.Version, session.StartsAt

@@ -238,7 +238,7 @@ func TestInboundCrisis(t *testing.T) {
 	body := "I can't go on anymore"
 	e.text("SM1", anaPhone, body)
 	notes := e.disp.notifications()
-	if len(notes) != 1 || notes[0].Kind != "crisis" || !notes[0].Urgent || notes[0].Key != "reply:SM1" {
+	if len(notes) != 1 || notes[0].Kind != "crisis" || !notes[0].Urgent || !notes[0].Priority || notes[0].Key != "reply:SM1" {
 		t.Fatalf("replies %+v", notes)
 	}
 	alerts := e.disp.emittedOf(publishers.TypeSafetyCrisisReply)

@@ -188,9 +188,28 @@ func startDeliverer(ctx, startCtx context.Context, js jetstream.JetStream, st st
 	if err != nil {
 		return nil, fmt.Errorf("opening deliver consumer: %w", err)
 	}
-	return consumers.Runner{
+	stop, err := consumers.Runner{
 		Name: bus.ConsumerDeliver, Handler: dl.Handle, Logger: log, HandleTimeout: timeout, Observe: observe,
 		Concurrency: cmp.Or(d.Workers, DefaultDeliverWorkers),
 		Prefetch:    2 * cmp.Or(d.Workers, DefaultDeliverWorkers),
 	}.Start(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	// Crisis help has its own consumer and workers, so it never waits
+	// behind routine sends held in the pacer (invariant 9).
+	pc, err := openConsumer(startCtx, js, bus.StreamNotify, bus.ConsumerDeliverPriority, log)
+	if err != nil {
+		_ = stop(context.Background())
+		return nil, fmt.Errorf("opening deliver-priority consumer: %w", err)
+	}
+	stopPriority, err := consumers.Runner{
+		Name: bus.ConsumerDeliverPriority, Handler: dl.Handle, Logger: log, HandleTimeout: timeout, Observe: observe,
+		Concurrency: 2, Prefetch: 2,
+	}.Start(ctx, pc)
+	if err != nil {
+		_ = stop(context.Background())
+		return nil, err
+	}
+	return joinStops(stop, stopPriority), nil
 }

@@ -28,6 +28,10 @@ const (
 	SubjectsNotify   = subject.AllNotify
 	SubjectsSchedule = subject.AllSchedules
 	ConsumerDeliver  = "deliver"
+	// Crisis help goes on nudge.priority.<channel>, taken by its own
+	// consumer so it never waits behind routine sends.
+	SubjectsPriority        = subject.AllPriority
+	ConsumerDeliverPriority = "deliver-priority"
 	// ConsumerEncouragement reads the fires of the clients' recurring
 	// encouragement schedules (cron, in each client's zone).
 	ConsumerEncouragement = "encouragement"
@@ -92,7 +96,7 @@ func (t Topology) StreamConfigs() []jetstream.StreamConfig {
 	}, {
 		Name:              StreamNotify,
 		Description:       "Due notifications and the schedules that make them due",
-		Subjects:          []string{SubjectsNotify, SubjectsSchedule},
+		Subjects:          []string{SubjectsNotify, SubjectsPriority, SubjectsSchedule},
 		Retention:         jetstream.LimitsPolicy,
 		Storage:           jetstream.FileStorage,
 		Replicas:          t.Replicas,
@@ -199,6 +203,16 @@ func (t Topology) ConsumerConfigs() map[string][]jetstream.ConsumerConfig {
 			DeliverPolicy: jetstream.DeliverAllPolicy,
 			AckWait:       30 * time.Second,
 			MaxDeliver:    20,
+			MaxAckPending: 1000,
+			Replicas:      t.Replicas,
+		}, {
+			Durable:       ConsumerDeliverPriority,
+			Description:   "Checks and sends crisis help ahead of every routine notification",
+			FilterSubject: SubjectsPriority,
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			DeliverPolicy: jetstream.DeliverAllPolicy,
+			AckWait:       cmp.Or(t.NotifyAckWait, 60*time.Second),
+			MaxDeliver:    cmp.Or(t.NotifyMaxDeliver, MaxDeliverNotify),
 			MaxAckPending: 1000,
 			Replicas:      t.Replicas,
 		}},

@@ -60,10 +60,29 @@ func (p *Pacer) Wait(ctx context.Context, key string) error {
 	if !ok {
 		return nil
 	}
-	slot, err := p.reserve(ctx, key, iv, 0)
+	slot, err := p.reserve(ctx, key, iv, 0, false)
 	if err != nil {
 		return err
 	}
+	return p.sleepUntil(ctx, slot)
+}
+
+// WaitPriority lets the caller make one call on key now, ahead of every
+// caller waiting in Wait: it takes the current moment as its slot and
+// pushes the shared next free slot back by one interval, so the routine
+// line keeps its rate. Slots already handed out are not moved, so the
+// provider may see one call more within an interval; that is the price of
+// crisis help not waiting behind a paced backlog (invariant 9).
+func (p *Pacer) WaitPriority(ctx context.Context, key string) error {
+	iv, ok := p.interval[key]
+	if !ok {
+		return nil
+	}
+	_, err := p.reserve(ctx, key, iv, 0, true)
+	return err
+}
+
+func (p *Pacer) sleepUntil(ctx context.Context, slot time.Time) error {
 	if d := slot.Sub(p.now()); d > 0 {
 		t := time.NewTimer(d)
 		defer t.Stop()
@@ -82,15 +101,16 @@ func (p *Pacer) Pause(ctx context.Context, key string, d time.Duration) error {
 	if _, ok := p.interval[key]; !ok || d <= 0 {
 		return nil
 	}
-	_, err := p.reserve(ctx, key, 0, d)
+	_, err := p.reserve(ctx, key, 0, d, false)
 	return err
 }
 
 const maxAttempts = 1000
 
 // reserve moves key's next free slot: slot = max(now+minDelay, next), then
-// next = slot + iv. It retries on concurrent updates.
-func (p *Pacer) reserve(ctx context.Context, key string, iv, minDelay time.Duration) (time.Time, error) {
+// next = slot + iv. With jump the slot is now and next = max(next, now) +
+// iv. It retries on concurrent updates.
+func (p *Pacer) reserve(ctx context.Context, key string, iv, minDelay time.Duration, jump bool) (time.Time, error) {
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return time.Time{}, err
@@ -110,6 +130,9 @@ func (p *Pacer) reserve(ctx context.Context, key string, iv, minDelay time.Durat
 			return time.Time{}, fmt.Errorf("pacing: reading %s: %w", key, err)
 		}
 		val := encode(slot.Add(iv))
+		if jump {
+			val, slot = encode(slot.Add(iv)), now
+		}
 		if rev == 0 {
 			_, err = p.kv.Create(ctx, key, val)
 		} else {

@@ -37,7 +37,7 @@ func TestSlotsSharedAcrossProcesses(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s, err := p.reserve(ctx, "sms", iv, 0)
+			s, err := p.reserve(ctx, "sms", iv, 0, false)
 			if err != nil {
 				t.Error(err)
 				return
@@ -69,7 +69,7 @@ func TestPausePushesNextSlot(t *testing.T) {
 	if err := p.Pause(ctx, "email", 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	slot, err := p.reserve(ctx, "email", p.interval["email"], 0)
+	slot, err := p.reserve(ctx, "email", p.interval["email"], 0, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,5 +82,35 @@ func TestPausePushesNextSlot(t *testing.T) {
 	}
 	if _, err := p.kv.Get(ctx, "unknown"); err == nil {
 		t.Error("an unpaced key was stored")
+	}
+}
+
+// A priority call (crisis help) goes now, ahead of a backlog of routine
+// reservations, and the routine line moves back one interval for it.
+func TestWaitPriorityJumpsTheLine(t *testing.T) {
+	ctx := context.Background()
+	p, err := New(ctx, bustest.Connect(t, bustest.Server(t)), Limits{"sms": 1}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last time.Time
+	for range 10 { // ten routine sends queued: the line reaches ~10 s ahead
+		if last, err = p.reserve(ctx, "sms", time.Second, 0, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	if err := p.WaitPriority(ctx, "sms"); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited > time.Second {
+		t.Fatalf("priority call waited %v behind the routine line", waited)
+	}
+	next, err := p.reserve(ctx, "sms", time.Second, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gap := next.Sub(last); gap < 2*time.Second {
+		t.Fatalf("the next routine slot is %v after the last, want the priority call's interval in between", gap)
 	}
 }

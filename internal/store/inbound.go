@@ -39,7 +39,8 @@ type InboundMessage struct {
 	HandledAt time.Time
 }
 
-// InboxFilter selects inbound messages, newest first.
+// InboxFilter selects inbound messages: open crisis messages first, then
+// the rest, newest first.
 type InboxFilter struct {
 	// NeedsStaff selects only the open inbox: messages that need a person
 	// and that nobody has resolved yet. False selects every message.

@@ -361,7 +361,9 @@ type Store interface {
 	FinishInbound(ctx context.Context, id string) error
 	// GetInbound returns ErrNotFound for unknown ids.
 	GetInbound(ctx context.Context, id string) (InboundMessage, error)
-	// ListInbox returns matching messages, newest first.
+	// ListInbox returns matching messages: open crisis messages first (a
+	// crisis is never pushed off the first page by ordinary texts), then the
+	// rest, newest first.
 	ListInbox(ctx context.Context, f InboxFilter) ([]InboundMessage, error)
 	// ResolveInbound marks the message handled by staff (an actor such as
 	// "staff:alice") and writes an audit entry, in one transaction.

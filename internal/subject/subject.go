@@ -5,6 +5,7 @@
 //	nudge.events.<type>                      events producers send (NUDGE_EVENTS)
 //	nudge.inbound.<channel>                  messages clients send (NUDGE_INBOUND)
 //	nudge.notify.<channel>                   due notifications (NUDGE_NOTIFY)
+//	nudge.priority.<channel>                 due notifications that go ahead of all others: crisis help (NUDGE_NOTIFY)
 //	nudge.schedule.reminder.<hash>.<offset>  a reminder's message schedule
 //	nudge.schedule.deferred.<hash>           a deferred notification's schedule
 //	nudge.out.<type>                         events nudge emits (NUDGE_OUT)
@@ -26,6 +27,7 @@ const (
 	AllEvents    = "nudge.events.>"
 	AllInbound   = "nudge.inbound.>"
 	AllNotify    = "nudge.notify.>"
+	AllPriority  = "nudge.priority.>"
 	AllSchedules = "nudge.schedule.>"
 	AllOut       = "nudge.out.>"
 )
@@ -42,6 +44,11 @@ func Inbound(ch vocab.Channel) string { return "nudge.inbound." + string(ch) }
 
 // Notify is where due notifications are published, per channel.
 func Notify(ch vocab.Channel) string { return "nudge.notify." + string(ch) }
+
+// Priority is where due notifications that must go ahead of every routine
+// send are published (crisis help), per channel: a consumer of their own
+// takes them, so they never wait behind a paced backlog.
+func Priority(ch vocab.Channel) string { return "nudge.priority." + string(ch) }
 
 // Reminder is the schedule subject of a session's reminder at one offset.
 func Reminder(sessionID string, offset time.Duration) string {

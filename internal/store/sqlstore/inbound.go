@@ -81,16 +81,37 @@ func (s *Store) inboundBy(ctx context.Context, q querier, id, suffix string) (st
 
 // ListInbox returns matching messages, newest first by ReceivedAt.
 func (s *Store) ListInbox(ctx context.Context, f store.InboxFilter) ([]store.InboundMessage, error) {
-	query := `SELECT ` + inboundColumns + ` FROM inbound_messages`
-	if f.NeedsStaff {
-		// Written as the partial index inbound_messages_open is, so it is used.
-		query += ` WHERE needs_staff AND NOT handled`
-	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.read.QueryContext(ctx, s.rebind(query+` ORDER BY received_at DESC, seq DESC LIMIT ?`), limit)
+	// Open crisis messages come first, whatever else arrived since: a
+	// thousand ordinary texts must not push one off the first page
+	// (invariant 9). Two queries keep each on its index.
+	const openCrisis = `kind = 'crisis' AND needs_staff AND NOT handled`
+	out, err := s.listInbound(ctx, `WHERE `+openCrisis, limit)
+	if err != nil {
+		return nil, err
+	}
+	where := `WHERE NOT (` + openCrisis + `)`
+	if f.NeedsStaff {
+		// Written as the partial index inbound_messages_open is, so it is used.
+		where = `WHERE needs_staff AND NOT handled AND kind <> 'crisis'`
+	}
+	if rest := limit - len(out); rest > 0 {
+		more, err := s.listInbound(ctx, where, rest)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, more...)
+	}
+	return out, nil
+}
+
+// listInbound returns up to limit messages matching where, newest first.
+func (s *Store) listInbound(ctx context.Context, where string, limit int) ([]store.InboundMessage, error) {
+	query := `SELECT ` + inboundColumns + ` FROM inbound_messages ` + where + ` ORDER BY received_at DESC, seq DESC LIMIT ?`
+	rows, err := s.read.QueryContext(ctx, s.rebind(query), limit)
 	if err != nil {
 		return nil, fmt.Errorf("listing inbox: %w", err)
 	}

@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"InboundRecord", testInboundRecord},
 		{"InboundFinish", testInboundFinish},
 		{"Inbox", testInbox},
+		{"InboxCrisisFirst", testInboxCrisisFirst},
 		{"ProviderEvents", testProviderEvents},
 		{"ClientsByAddress", testClientsByAddress},
 		{"DeadLetters", testDeadLetters},
