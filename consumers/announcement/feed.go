@@ -16,7 +16,7 @@ import (
 const (
 	DefaultWindow        = 100
 	DefaultFeedInterval  = 250 * time.Millisecond
-	DefaultLease         = 10 * time.Second
+	DefaultLease         = 3 * time.Second
 	DefaultDeferredCheck = 30 * time.Second
 )
 
@@ -116,7 +116,7 @@ func (f *Feeder) feed(ctx context.Context, a store.Announcement) error {
 	inFlight := 0
 	for _, r := range queued {
 		switch {
-		case store.DeliveryStateRank(r.LedgerState) == store.DeliveryStateRank(store.DeliveryFailed):
+		case settled(r.LedgerState):
 			done = append(done, r.ClientID)
 		case r.LedgerState == store.DeliveryPending:
 			deferred = append(deferred, r.ClientID)
@@ -174,7 +174,7 @@ func (f *Feeder) checkDeferred(ctx context.Context, id string, force bool) (int,
 	}
 	var done []string
 	for _, r := range rs {
-		if store.DeliveryStateRank(r.LedgerState) == store.DeliveryStateRank(store.DeliveryFailed) {
+		if settled(r.LedgerState) {
 			done = append(done, r.ClientID)
 		}
 	}
@@ -182,6 +182,13 @@ func (f *Feeder) checkDeferred(ctx context.Context, id string, force bool) (int,
 		return 0, err
 	}
 	return len(rs) - len(done), nil
+}
+
+// settled reports whether a ledger state is the recipient's outcome:
+// sent (a later "delivered" or "undelivered" is the provider's news, not
+// the fan-out's business), failed or skipped.
+func settled(s store.DeliveryState) bool {
+	return store.DeliveryStateRank(s) >= store.DeliveryStateRank(store.DeliverySent)
 }
 
 // queue publishes the recipients' notifications, then marks them queued:
