@@ -63,8 +63,8 @@ func Expiry() Check {
 }
 
 // Consent requires an active consent record for the client, purpose,
-// channel and the address the message goes to (invariant 1). Replies need no consent, but after an opt-out
-// nothing but the confirmation (and crisis help) goes out (invariant 2).
+// channel and the address the message goes to (invariant 1 in docs/invariants.md). Replies need no consent, but after an opt-out
+// nothing but the confirmation (and crisis help) goes out (invariant 2 in docs/invariants.md).
 func Consent(st store.Store) Check {
 	return CheckFunc(func(ctx context.Context, t Target) (Verdict, error) {
 		if alwaysAllowed(t.N) {
@@ -155,7 +155,7 @@ func CarePause(st store.Store) Check {
 }
 
 // SessionFresh re-reads the session a notification was decided for: a
-// cancelled, moved or already started session gets nothing (invariant 5).
+// cancelled, moved or already started session gets nothing (invariant 5 in docs/invariants.md).
 // MaxLateness, when set, also skips notifications that fire more than that
 // after they were due (the deliverer's NotAfter covers most cases).
 func SessionFresh(st store.Store) Check {
@@ -183,7 +183,7 @@ func SessionFresh(st store.Store) Check {
 }
 
 // QuietHours defers non-urgent messages that would land outside the
-// client's window to its next opening (invariant 6). Reminders are placed
+// client's window to its next opening (invariant 6 in docs/invariants.md). Reminders are placed
 // inside the window when they are scheduled, and replies answer the client,
 // so both pass.
 func QuietHours(w quiethours.Window) Check {
@@ -198,7 +198,7 @@ func QuietHours(w quiethours.Window) Check {
 	})
 }
 
-// Cadence defers messages over the client's caps (invariant 7), counting
+// Cadence defers messages over the client's caps (invariant 7 in docs/invariants.md), counting
 // what the ledger says was sent in the last week. Encouragement over a cap
 // is skipped with the cap's reason instead: its schedule fires again.
 func Cadence(st store.Store, c quiethours.Cadence) Check {

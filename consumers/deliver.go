@@ -101,7 +101,7 @@ const DefaultInFlightLease = 25 * time.Second
 
 // PriorityPacer is a Pacer with a lane ahead of the line: WaitPriority
 // lets the caller go now, before every caller waiting in Wait (crisis
-// help, invariant 9).
+// help, invariant 9 in docs/invariants.md).
 type PriorityPacer interface {
 	WaitPriority(ctx context.Context, key string) error
 }

@@ -46,7 +46,7 @@ type Notification struct {
 	// cancelled announcement's messages are skipped.
 	AnnouncementID string `json:"announcement_id,omitempty"`
 	// Priority notifications go ahead of every routine send (crisis help,
-	// invariant 9): they travel on their own subject, taken by their own
+	// invariant 9 in docs/invariants.md): they travel on their own subject, taken by their own
 	// consumer, and jump the pacer's queue.
 	Priority bool `json:"priority,omitempty"`
 }

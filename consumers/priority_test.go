@@ -12,7 +12,7 @@ import (
 	"github.com/nudgehq/nudge/templates"
 )
 
-// Issue 9, defect 5 (invariant 9): a crisis reply goes ahead of every
+// Issue 9, defect 5 (invariant 9 in docs/invariants.md): a crisis reply goes ahead of every
 // routine send. With 100 routine SMS queued behind a 1/s pacer, the crisis
 // reply still reaches the provider within 2 s: it travels on the priority
 // subject to its own consumer, and jumps the pacer's line.

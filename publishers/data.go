@@ -171,7 +171,7 @@ type AnnouncementRequested struct {
 }
 
 // ---- Emitted data: what nudge publishes for other systems. ----
-// These carry ids, never phone numbers, emails or message text (invariant 8).
+// These carry ids, never phone numbers, emails or message text (invariant 8 in docs/invariants.md).
 
 // SessionConfirmed is the data of session.confirmed: the client replied C.
 type SessionConfirmed struct {
@@ -206,7 +206,7 @@ type DeliveryStatusChanged struct {
 }
 
 // ClientOptedOut is the data of client.opted_out: nothing more goes to the
-// client on Channel (invariant 2).
+// client on Channel (invariant 2 in docs/invariants.md).
 type ClientOptedOut struct {
 	ClientID   string    `json:"client_id"`
 	Channel    Channel   `json:"channel"`

@@ -40,7 +40,7 @@ type FieldError struct {
 	// Code is one of the Code* constants.
 	Code string `json:"code"`
 	// Message is a human explanation meant for the producer's developer. It
-	// never contains a full phone number or email address (invariant 8:
+	// never contains a full phone number or email address (invariant 8 in docs/invariants.md:
 	// these messages end up in logs).
 	Message string `json:"message"`
 }

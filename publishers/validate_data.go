@@ -93,7 +93,7 @@ func (r *dataReader) enum(name string, required bool, allowed ...string) string 
 	return s
 }
 
-// phone reads an E.164 number. Messages mask the digits (invariant 8: they
+// phone reads an E.164 number. Messages mask the digits (invariant 8 in docs/invariants.md: they
 // are logged) but keep the shape, which is usually what is wrong.
 func (r *dataReader) phone(name string) {
 	s, ok := r.str(name, false)

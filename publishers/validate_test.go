@@ -490,7 +490,7 @@ func TestValidateReportsAllProblems(t *testing.T) {
 	}
 }
 
-// Invariant 8: messages are logged, so they must not carry a full phone
+// Invariant 8 in docs/invariants.md: messages are logged, so they must not carry a full phone
 // number or email address.
 func TestValidateMasksContactDetails(t *testing.T) {
 	e := event(publishers.TypeClientUpserted, func(d map[string]any) {

@@ -1,5 +1,5 @@
 // Package templates holds nudge's message templates, renders them, and lints
-// them for what PRODUCT.md promises clients: minimum necessary (invariant 8),
+// them for what PRODUCT.md promises clients: minimum necessary (invariant 8 in docs/invariants.md),
 // a way to stop (2), the emergency footer (9) and no keyword traps (10).
 //
 // # Files

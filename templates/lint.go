@@ -359,7 +359,7 @@ var (
 )
 
 // keywordTraps lists instructions in text to send a keyword that does
-// something else than the text says (PRODUCT.md invariant 10): CANCEL, END,
+// something else than the text says (invariant 10 in docs/invariants.md): CANCEL, END,
 // QUIT and friends opt the client out; YES re-subscribes rather than
 // confirms; STOP is fine only to opt out.
 func keywordTraps(text, optOut string) []string {

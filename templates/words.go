@@ -11,7 +11,7 @@ import (
 
 // defaultHealthWords are words that reveal a diagnosis, a modality or a
 // clinician's specialty to whoever glances at a lock screen (PRODUCT.md
-// invariant 8), in English and Spanish. Matching ignores case and accents
+// invariant 8 in docs/invariants.md), in English and Spanish. Matching ignores case and accents
 // and is by whole words, so "add" or "act" (too common to list) and
 // "trauma" inside "traumatology" are not confused.
 var defaultHealthWords = []string{

@@ -233,7 +233,7 @@ func TestFaultProductionTopology(t *testing.T) {
 	}
 
 	// A notification not received must at least be explained in the
-	// ledger (invariant 4: "or an explicit, queryable reason why not").
+	// ledger (invariant 4 in docs/invariants.md: "or an explicit, queryable reason why not").
 	explained := faultExplained(t, pool)
 
 	var sent, dupes, lostConf, lostRem int

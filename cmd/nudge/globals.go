@@ -25,6 +25,6 @@ func newLogger(w io.Writer, level, format string) *slog.Logger {
 		h = slog.NewJSONHandler(w, opts)
 	}
 	// Every line the binary logs goes through the mask: phone numbers and
-	// emails never reach the log (invariant 8).
+	// emails never reach the log (invariant 8 in docs/invariants.md).
 	return slog.New(logmask.New(h))
 }

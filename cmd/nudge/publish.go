@@ -222,7 +222,7 @@ func oneLine(err error) string {
 
 // problemsError prints an event's problems to stderr as they are and
 // returns a short error for the exit status. Validation messages already
-// mask what the producer sent (invariant 8), so they need no log masking,
+// mask what the producer sent (invariant 8 in docs/invariants.md), so they need no log masking,
 // which would also mask their examples ("expected like +14155550123").
 func problemsError(g *globals, what, problems string) error {
 	fmt.Fprintf(g.stderr, "%s:\n%s\n", what, problems)

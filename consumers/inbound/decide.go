@@ -31,7 +31,7 @@ type decision struct {
 	suppressed bool
 	// optedOut: suppressed, or every client at the number has revoked
 	// every purpose on sms. Then nothing but the opt-out confirmation and
-	// crisis help is queued (invariant 2).
+	// crisis help is queued (invariant 2 in docs/invariants.md).
 	optedOut   bool
 	needsStaff bool
 }
@@ -231,7 +231,7 @@ func (c *Consumer) reply(ctx context.Context, p *decision, key, kind, clientID s
 	n := consumers.Notification{
 		Key: key, ClientID: clientID, Channel: vocab.SMS, Purpose: vocab.Replies,
 		Kind: kind, To: p.msg.From, Urgent: true,
-		// Crisis help goes ahead of every routine send (invariant 9).
+		// Crisis help goes ahead of every routine send (invariant 9 in docs/invariants.md).
 		Priority: kind == templates.KindCrisis,
 	}
 	if session != nil {

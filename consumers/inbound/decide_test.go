@@ -7,7 +7,7 @@ import (
 )
 
 // FuzzDecide: whatever a client texts, crisis language and unanswered
-// messages reach the staff inbox (invariant 9), in every state the sender
+// messages reach the staff inbox (invariant 9 in docs/invariants.md), in every state the sender
 // may be in.
 func FuzzDecide(f *testing.F) {
 	for _, s := range []string{"STOP", "I want to die", "YES", "C", "can we move friday?", "HOPE"} {

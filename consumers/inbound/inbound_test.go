@@ -120,7 +120,7 @@ func TestInboundStopLedger(t *testing.T) {
 	}
 }
 
-// After STOP nothing but the one confirmation goes out (invariant 2): a
+// After STOP nothing but the one confirmation goes out (invariant 2 in docs/invariants.md): a
 // second STOP gets no second confirmation, HELP and C get no answer (C
 // still confirms the session), crisis help still goes.
 func TestInboundAfterStopOnlyTheConfirmation(t *testing.T) {
@@ -231,7 +231,7 @@ func TestInboundStrangerStopAndStart(t *testing.T) {
 	}
 }
 
-// Invariant 9: crisis language gets the crisis reply at once and a staff
+// Invariant 9 in docs/invariants.md: crisis language gets the crisis reply at once and a staff
 // alert that names the inbox message, never its text; never encouragement.
 func TestInboundCrisis(t *testing.T) {
 	e := anaWithReminders(t)

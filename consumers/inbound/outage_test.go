@@ -85,7 +85,7 @@ func sign(token, fullURL string, form url.Values) string {
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// Invariant 4 for inbound messages (issue 9): a STOP that reaches the
+// Invariant 4 in docs/invariants.md for inbound messages (issue 9): a STOP that reaches the
 // webhook while the database is away is answered 200 only once JetStream
 // has it, and the inbound consumer applies and confirms it exactly once
 // when the database is back — even though Twilio also retried the webhook.

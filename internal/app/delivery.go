@@ -197,7 +197,7 @@ func startDeliverer(ctx, startCtx context.Context, js jetstream.JetStream, st st
 		return nil, err
 	}
 	// Crisis help has its own consumer and workers, so it never waits
-	// behind routine sends held in the pacer (invariant 9).
+	// behind routine sends held in the pacer (invariant 9 in docs/invariants.md).
 	pc, err := openConsumer(startCtx, js, bus.StreamNotify, bus.ConsumerDeliverPriority, log)
 	if err != nil {
 		_ = stop(context.Background())

@@ -4,7 +4,7 @@
 //
 //	POST /webhooks/calcom
 //
-// A request is verified before anything else (invariant 11): Cal.com signs
+// A request is verified before anything else (invariant 11 in docs/invariants.md): Cal.com signs
 // the raw body with the webhook's secret key, HMAC-SHA256 in hex, in
 // X-Cal-Signature-256. A missing or wrong signature gets 403 and changes
 // nothing; without a configured secret the route answers 503 and says how

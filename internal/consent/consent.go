@@ -1,6 +1,6 @@
 // Package consent owns the two things a client can say about being
 // messaged — stop, and start again — so that every way of saying it has the
-// same effects (invariant 2). An SMS STOP (the inbound consumer), Twilio's
+// same effects (invariant 2 in docs/invariants.md). An SMS STOP (the inbound consumer), Twilio's
 // error 21610 (the deliverer, and the status callback), and SendGrid's
 // unsubscribe, group unsubscribe and spam report events all call
 // [Ledger.OptOut]; START / UNSTOP / YES call [Ledger.OptIn]; a hard bounce
@@ -293,7 +293,7 @@ func keywordRevoke(e store.ConsentEntry) bool {
 // address and re-grants (with the original wording version) only if the
 // entry before them was a grant for that address. A STOP revokes every
 // purpose, so "re-grant what STOP revoked" without looking back would
-// grant purposes the client never agreed to (invariant 1).
+// grant purposes the client never agreed to (invariant 1 in docs/invariants.md).
 func (l *Ledger) regrant(ctx context.Context, clientID string, o OptIn, source string, at time.Time) error {
 	ledger, err := l.cfg.Store.ConsentLedger(ctx, clientID)
 	if err != nil {

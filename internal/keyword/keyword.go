@@ -12,12 +12,12 @@ type Kind int
 // OptIn over Help over Confirm over Reschedule), and Unknown is what is left.
 const (
 	Unknown    Kind = iota // nothing nudge acts on; staff may read it
-	OptOut                 // stop sending on this channel (PRODUCT.md invariant 2)
+	OptOut                 // stop sending on this channel (invariant 2 in docs/invariants.md)
 	OptIn                  // resubscribe
 	Help                   // send the practice's help text
 	Confirm                // confirm the pending appointment
 	Reschedule             // ask to move the pending appointment
-	Crisis                 // crisis language: reply with emergency help, alert staff (invariant 9)
+	Crisis                 // crisis language: reply with emergency help, alert staff (invariant 9 in docs/invariants.md)
 )
 
 var kindNames = [...]string{

@@ -186,7 +186,7 @@ func (e stackError) Format(f fmt.State, verb rune) {
 	}
 }
 
-// TestPhoneInErrorNeverLogged is invariant 8 for the commonest leak: a
+// TestPhoneInErrorNeverLogged is invariant 8 in docs/invariants.md for the commonest leak: a
 // provider or driver error quoting the recipient, however it is wrapped
 // and however it is logged.
 func TestPhoneInErrorNeverLogged(t *testing.T) {

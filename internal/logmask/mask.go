@@ -1,5 +1,5 @@
 // Package logmask keeps phone numbers, email addresses (PRODUCT.md
-// invariant 8) and credentials out of nudge's logs: Handler wraps any
+// invariant 8 in docs/invariants.md) and credentials out of nudge's logs: Handler wraps any
 // slog.Handler and masks them in the message, in every attribute — strings, errors, groups,
 // structs logged with slog.Any — and in attributes added with WithAttrs.
 //

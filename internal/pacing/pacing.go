@@ -72,7 +72,7 @@ func (p *Pacer) Wait(ctx context.Context, key string) error {
 // pushes the shared next free slot back by one interval, so the routine
 // line keeps its rate. Slots already handed out are not moved, so the
 // provider may see one call more within an interval; that is the price of
-// crisis help not waiting behind a paced backlog (invariant 9).
+// crisis help not waiting behind a paced backlog (invariant 9 in docs/invariants.md).
 func (p *Pacer) WaitPriority(ctx context.Context, key string) error {
 	iv, ok := p.interval[key]
 	if !ok {

@@ -20,7 +20,7 @@ const (
 const RollingWeek = 7 * 24 * time.Hour
 
 // Cadence caps how many messages one client receives, across purposes
-// (invariant 7): kind messages stop being kind when they pile up.
+// (invariant 7 in docs/invariants.md): kind messages stop being kind when they pile up.
 type Cadence struct {
 	// MaxPerDay caps each purpose per local calendar day of the client.
 	// A purpose not in the map has no daily cap (the weekly cap still

@@ -11,7 +11,7 @@ package quiethours
 // who has stepped away is not chased.
 //
 // The rule depends only on the day count, so a redelivered event gives the
-// same answer (sending it once is the delivery dedup's job, invariant 3). The
+// same answer (sending it once is the delivery dedup's job, invariant 3 in docs/invariants.md). The
 // count decides when, never what: nudges never mention how many days were
 // missed and nothing here counts streaks, because a broken streak is a
 // reason for shame and these messages must never shame. A nudge that is due

@@ -7,7 +7,7 @@ import (
 
 // Reasons a Placement records. They are stable strings, stored with the
 // scheduling decision so "why did this reminder go at 20:59?" and "why was
-// no reminder sent?" can be answered later (invariant 4).
+// no reminder sent?" can be answered later (invariant 4 in docs/invariants.md).
 const (
 	// ReasonMovedEarlier: due fell in quiet hours; At is the last allowed
 	// minute before it (20:59 with the default window).
@@ -26,7 +26,7 @@ const (
 	// of the same session still fire.
 	ReasonOffsetPassed = "offset_passed"
 	// ReasonSessionStarted (Skip): now is at or after the session start;
-	// a reminder can no longer help (invariant 5).
+	// a reminder can no longer help (invariant 5 in docs/invariants.md).
 	ReasonSessionStarted = "session_started"
 	// ReasonDueNotBeforeSession (Skip): due is at or after the session start,
 	// i.e. the reminder offset is zero or negative.

@@ -23,7 +23,7 @@ const maxStretches = 64
 // NextAllowed places a non-urgent message (encouragement, journal nudge,
 // announcement) scheduled for t: it returns t when t is inside w on the wall
 // clock of loc, the client's zone, and otherwise the earliest instant after
-// t at which w opens. Messages are deferred, never dropped (invariant 6).
+// t at which w opens. Messages are deferred, never dropped (invariant 6 in docs/invariants.md).
 //
 // The opening is usually w.Start on the client's wall clock, the same
 // evening or the next morning. On a day when w.Start does not exist (it

@@ -19,7 +19,7 @@ type Window struct {
 	End   Clock // first quiet minute after Start, 00:01–24:00 (exclusive)
 }
 
-// Default is nudge's sending window (PRODUCT invariant 6): 08:00 to 21:00 in
+// Default is nudge's sending window (invariant 6 in docs/invariants.md): 08:00 to 21:00 in
 // the client's local time. Purposes may narrow it, never widen it.
 var Default = Window{Start: ClockOf(8, 0), End: ClockOf(21, 0)}
 

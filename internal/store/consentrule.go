@@ -10,7 +10,7 @@ import (
 
 // ConsentAddresses answers consent questions for one address: consent is
 // given for a phone number or an email address, not for a client at large
-// (invariant 1).
+// (invariant 1 in docs/invariants.md).
 type ConsentAddresses interface {
 	// HasConsentAt reports whether consent for the triple is active for
 	// address (a phone in E.164, an email in any case).

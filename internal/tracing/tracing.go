@@ -7,7 +7,7 @@
 // applies it → the notification it queues → the deliver span → the provider
 // call; provider webhooks get spans of their own. Span attributes carry
 // kinds, keys and outcomes only — never a phone number, email address, name
-// or message body (invariant 8; a test checks it).
+// or message body (invariant 8 in docs/invariants.md; a test checks it).
 package tracing
 
 import (

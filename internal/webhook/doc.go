@@ -1,6 +1,6 @@
 // Package webhook receives what the providers tell nudge: Twilio status
 // callbacks and inbound SMS, and SendGrid's event webhook. Each request is
-// verified first (PRODUCT.md invariant 11) and changes state at most once,
+// verified first (invariant 11 in docs/invariants.md) and changes state at most once,
 // however often the provider repeats it.
 //
 // # Routes
@@ -27,7 +27,7 @@
 // "delivery_id" custom arg SendGrid echoes), else by the provider's message
 // id. Twilio error 21610 and SendGrid unsubscribe/spamreport are opt-outs,
 // recorded through package consent exactly as an SMS STOP is; a hard
-// bounce suppresses the address (invariant 2).
+// bounce suppresses the address (invariant 2 in docs/invariants.md).
 //
 // # Inbound SMS
 //

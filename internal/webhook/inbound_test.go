@@ -59,7 +59,7 @@ func TestInboundBusDownIs503(t *testing.T) {
 	}
 }
 
-// Invariant 11 for inbound messages: 403 and nothing stored or sent.
+// Invariant 11 in docs/invariants.md for inbound messages: 403 and nothing stored or sent.
 func TestInboundSignatureRefused(t *testing.T) {
 	e := anaWithReminders(t)
 	form := inboundForm("SM1", anaPhone, "STOP")

@@ -108,7 +108,7 @@ func TestSendGridFindsDeliveryByMessageID(t *testing.T) {
 }
 
 // Unsubscribe and spam reports revoke email consent for every purpose and
-// suppress the address (invariant 2); SMS is untouched.
+// suppress the address (invariant 2 in docs/invariants.md); SMS is untouched.
 func TestSendGridOptOutEvents(t *testing.T) {
 	for _, event := range []string{"unsubscribe", "spamreport", "group_unsubscribe"} {
 		t.Run(event, func(t *testing.T) {
@@ -159,7 +159,7 @@ func TestSendGridReplay(t *testing.T) {
 	}
 }
 
-// Invariant 11: unsigned, forged, altered, stale and future requests get
+// Invariant 11 in docs/invariants.md: unsigned, forged, altered, stale and future requests get
 // 403 and change nothing.
 func TestSendGridSignatureRefused(t *testing.T) {
 	e, d := anaByEmail(t)

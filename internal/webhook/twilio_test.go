@@ -175,7 +175,7 @@ func TestTwilioStatus21610RevokesAndSuppresses(t *testing.T) {
 	}
 }
 
-// Invariant 11: a status callback that is not Twilio's changes nothing.
+// Invariant 11 in docs/invariants.md: a status callback that is not Twilio's changes nothing.
 func TestTwilioSignatureRefused(t *testing.T) {
 	e := newEnv(t)
 	e.client("c-ana", anaPhone, "")

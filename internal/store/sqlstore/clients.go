@@ -58,7 +58,7 @@ func (s *Store) ApplyClientUpsert(ctx context.Context, ev store.EventRef, c stor
 		}
 		// Consent recorded before the client had an address on a channel
 		// belongs to the first address it gets there; a changed address
-		// gets none (invariant 1).
+		// gets none (invariant 1 in docs/invariants.md).
 		for ch, addr := range map[vocab.Channel][2]string{vocab.SMS: {oldPhone, c.Phone}, vocab.Email: {oldEmail, c.Email}} {
 			if addr[0] == "" && addr[1] != "" {
 				if err := s.bindConsent(ctx, tx, c.ID, ch, addr[1], ev.ID); err != nil {

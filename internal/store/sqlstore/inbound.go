@@ -87,7 +87,7 @@ func (s *Store) ListInbox(ctx context.Context, f store.InboxFilter) ([]store.Inb
 	}
 	// Open crisis messages come first, whatever else arrived since: a
 	// thousand ordinary texts must not push one off the first page
-	// (invariant 9). Two queries keep each on its index.
+	// (invariant 9 in docs/invariants.md). Two queries keep each on its index.
 	const openCrisis = `kind = 'crisis' AND needs_staff AND NOT handled`
 	out, err := s.listInbound(ctx, `WHERE `+openCrisis, limit)
 	if err != nil {

@@ -7,7 +7,7 @@ import (
 	"github.com/nudgehq/nudge/internal/store"
 )
 
-// Issue 9, defect 5 (invariant 9): open crisis messages lead the inbox. A
+// Issue 9, defect 5 (invariant 9 in docs/invariants.md): open crisis messages lead the inbox. A
 // thousand ordinary texts that arrived after two crisis messages do not
 // push them off the first page, in the open inbox or in the full list; a
 // resolved crisis falls back into date order.
