@@ -76,8 +76,9 @@ func writeReminderTable(w io.Writer, r bench.ReminderResult) {
 	fmt.Fprintf(w, "bench-reminders: store %s, sync always %t, %s, %s, provider latency %s, %d deliver workers, %d schedulers; %s, %d CPUs, load %.2f → %.2f\n",
 		r.Store, r.SyncAlways, spread, pacing, r.ProviderLatency, r.Workers, r.Schedulers, r.GoVersion, r.CPUs, r.LoadBefore, r.LoadAfter)
 	p := r.Pending
-	fmt.Fprintf(w, "pending: %d reminders scheduled in %s: %.0f/s; heap in use %s (+%s), server RSS %s (+%s)",
-		p.Reminders, p.Elapsed.Round(time.Millisecond), p.Rate, mib(p.HeapAfter), mib(p.HeapAfter-p.HeapBefore), mib(p.RSSAfter), mib(p.RSSAfter-p.RSSBefore))
+	fmt.Fprintf(w, "raw publish (no schedule, same messages and publishers): %.0f/s before, %.0f/s after\n", r.RawBefore, r.RawAfter)
+	fmt.Fprintf(w, "pending: %d reminders scheduled in %s: %.0f/s (%.0f%% of raw); heap in use %s (+%s), server RSS %s (+%s)",
+		p.Reminders, p.Elapsed.Round(time.Millisecond), p.Rate, 100*p.Rate/r.RawRate(), mib(p.HeapAfter), mib(p.HeapAfter-p.HeapBefore), mib(p.RSSAfter), mib(p.RSSAfter-p.RSSBefore))
 	if p.Reminders > 0 {
 		fmt.Fprintf(w, ", ≈ %d bytes of heap each", (p.HeapAfter-p.HeapBefore)/int64(p.Reminders))
 	}

@@ -15,7 +15,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/nudgehq/nudge/consumers"
+	"github.com/nudgehq/nudge/internal/bus"
 	"github.com/nudgehq/nudge/internal/quiethours"
 	"github.com/nudgehq/nudge/internal/store"
 	"github.com/nudgehq/nudge/internal/subject"
@@ -119,9 +122,18 @@ type ReminderResult struct {
 	LoadBefore float64 `json:"loadavg1_before"`
 	LoadAfter  float64 `json:"loadavg1_after"`
 
+	// RawBefore and RawAfter are plain publishes (no schedule) of the
+	// same messages by as many publishers, before the pending phase and
+	// after the firing: the same server's ceiling for the scheduling rate.
+	RawBefore float64 `json:"raw_publish_rate_before"`
+	RawAfter  float64 `json:"raw_publish_rate_after"`
+
 	Pending PendingPhase `json:"pending"`
 	Fire    FirePhase    `json:"fire"`
 }
+
+// RawRate is the mean of the two raw publish rates.
+func (r ReminderResult) RawRate() float64 { return (r.RawBefore + r.RawAfter) / 2 }
 
 // PendingPhase is the scheduling of far-future reminders straight on the
 // bus: rate and what the pending schedules cost the server.
@@ -224,6 +236,17 @@ func RunReminders(ctx context.Context, rc ReminderConfig) (ReminderResult, error
 	}
 	defer e.close()
 
+	payload, err := pendingNotification(0).Marshal()
+	if err != nil {
+		return res, err
+	}
+	rawN := min(max(rc.Pending/10, 5000), 20000)
+	progress("raw publish baseline: %d messages", rawN)
+	if res.RawBefore, err = e.rawPublish(ctx, rc.Schedulers, rawN, payload); err != nil {
+		return res, err
+	}
+	progress("raw publish: %.0f/s", res.RawBefore)
+
 	progress("pending: scheduling %d reminders a day ahead", rc.Pending)
 	if res.Pending, err = e.pending(ctx, rc); err != nil {
 		return res, err
@@ -234,6 +257,10 @@ func RunReminders(ctx context.Context, rc ReminderConfig) (ReminderResult, error
 	if res.Fire, err = e.fire(ctx, rc, progress); err != nil {
 		return res, err
 	}
+	if res.RawAfter, err = e.rawPublish(ctx, rc.Schedulers, rawN, payload); err != nil {
+		return res, err
+	}
+	progress("raw publish again: %.0f/s; scheduling ran at %.0f%% of their mean", res.RawAfter, 100*res.Pending.Rate/res.RawRate())
 	res.LoadAfter = loadAvg()
 	return res, nil
 }
@@ -247,11 +274,7 @@ func (e *env) pending(ctx context.Context, rc ReminderConfig) (PendingPhase, err
 	start := time.Now()
 	err := parallel(ctx, rc.Schedulers, rc.Pending, func(ctx context.Context, i int) error {
 		session := "pending-" + strconv.Itoa(i)
-		n := consumers.Notification{
-			Key: consumers.ReminderKey(session, 1, 48*time.Hour, vocab.SMS), ClientID: "c-pending", Channel: vocab.SMS,
-			Purpose: vocab.Reminders, Kind: "reminder", SessionID: session, SessionVersion: 1,
-			Vars: map[string]any{"When": "Thu, Dec 3 at 3:00 PM", "Link": "", "LocationKind": "in_person"},
-		}
+		n := pendingNotification(i)
 		at := tomorrow.Add(time.Duration(i%3600) * time.Second)
 		return sched.Schedule(ctx, subject.Reminder(session, 48*time.Hour), n, at, consumers.DefaultReminderStaleness+consumers.ScheduleTTLGrace)
 	})
@@ -262,6 +285,16 @@ func (e *env) pending(ctx context.Context, rc ReminderConfig) (PendingPhase, err
 	p.Rate = perSecond(rc.Pending, p.Elapsed)
 	p.HeapAfter, p.RSSAfter = heapInUse(), e.serverRSS()
 	return p, nil
+}
+
+// pendingNotification is the i-th pending reminder's notification.
+func pendingNotification(i int) consumers.Notification {
+	session := "pending-" + strconv.Itoa(i)
+	return consumers.Notification{
+		Key: consumers.ReminderKey(session, 1, 48*time.Hour, vocab.SMS), ClientID: "c-pending", Channel: vocab.SMS,
+		Purpose: vocab.Reminders, Kind: "reminder", SessionID: session, SessionVersion: 1,
+		Vars: map[string]any{"When": "Thu, Dec 3 at 3:00 PM", "Link": "", "LocationKind": "in_person"},
+	}
 }
 
 // fire books rc.Fire sessions whose reminders fall due together, has the
@@ -506,4 +539,31 @@ func loadAvg() float64 {
 	f, _, _ := strings.Cut(string(b), " ")
 	v, _ := strconv.ParseFloat(f, 64)
 	return v
+}
+
+// rawPublish is the baseline for the scheduling rate: n messages the size
+// of a pending reminder's notification published plainly (PubAck, no
+// schedule) by as many publishers, to a stream configured like
+// NUDGE_NOTIFY on the same server; the stream is deleted afterwards.
+func (e *env) rawPublish(ctx context.Context, workers, n int, payload []byte) (float64, error) {
+	var sc jetstream.StreamConfig
+	for _, s := range bus.DefaultTopology(1).StreamConfigs() {
+		if s.Name == bus.StreamNotify {
+			sc = s
+		}
+	}
+	sc.Name, sc.Subjects, sc.Description = rawStream, []string{"bench.raw.>"}, "nudge bench-reminders: raw publish baseline"
+	if _, err := e.js.CreateStream(ctx, sc); err != nil {
+		return 0, fmt.Errorf("bench-reminders: creating %s: %w", rawStream, err)
+	}
+	defer func() { _ = e.js.DeleteStream(context.WithoutCancel(ctx), rawStream) }()
+	start := time.Now()
+	err := parallel(ctx, workers, n, func(ctx context.Context, i int) error {
+		_, err := e.js.Publish(ctx, rawSubject, payload)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("bench-reminders: raw publish: %w", err)
+	}
+	return perSecond(n, time.Since(start)), nil
 }
