@@ -152,6 +152,15 @@ func (b *browser) text(sel string) string {
 	return s
 }
 
+func (b *browser) value(sel string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(sel)))
+	b.check("reading the value of "+sel, err)
+	return v
+}
+
 func (b *browser) eval(step, expr string) int {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
@@ -161,14 +170,31 @@ func (b *browser) eval(step, expr string) int {
 	return n
 }
 
+// waitJS waits until the expression is true. It evaluates it again and
+// again rather than polling in the page, so a navigation meanwhile (a form
+// submit) does not break the wait.
+func (b *browser) waitJS(step, expr string) {
+	b.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var last error
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		cancel()
+		if err == nil && ok {
+			b.check(step, nil)
+			return
+		}
+		last = err
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.check(step, fmt.Errorf("timed out (last error: %v)", last))
+}
+
 // waitText waits until sel's text contains want.
 func (b *browser) waitText(step, sel, want string) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
-	defer cancel()
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.textContent.includes(%q); })()`, sel, want),
-		chromedp.WithPollingTimeout(20*time.Second)))
-	b.check(step, err)
+	b.waitJS(step, fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.textContent.includes(%q); })()`, sel, want))
 }
 
 // TestConsoleInChromium drives the console in a real browser against
@@ -276,7 +302,8 @@ func TestConsoleInChromium(t *testing.T) {
 
 	// Find a client and pause her messages.
 	b.do("search clients", chromedp.Click(chromedp.CSS(`nav a[href="/clients"]`)), chromedp.WaitVisible(chromedp.CSS("#q")),
-		chromedp.SendKeys(chromedp.CSS("#q"), "ad"+kb.Enter), chromedp.WaitVisible(chromedp.CSS(`a[href="/clients/c_ada"]`)))
+		chromedp.SendKeys(chromedp.CSS("#q"), "ad"+kb.Enter))
+	b.waitJS("the search results", `location.search === "?q=ad" && document.readyState === "complete" && !!document.querySelector('a[href="/clients/c_ada"]') && !document.querySelector('a[href="/clients/c_bo"]')`)
 	b.do("open the client", chromedp.Click(chromedp.CSS(`a[href="/clients/c_ada"]`)), chromedp.WaitVisible(chromedp.CSS("#scope")))
 	b.waitText("consent history shows", "main", "intake-form")
 	b.do("pause the client", chromedp.SetValue(chromedp.CSS("#scope"), "all"),
@@ -309,8 +336,19 @@ func TestConsoleInChromium(t *testing.T) {
 	// Compose → preview → send → progress.
 	b.do("open announcements", chromedp.Click(chromedp.CSS(`nav a[href="/announcements"]`)), chromedp.WaitVisible(chromedp.CSS("h1")))
 	{
-		b.do("write a message", chromedp.WaitVisible(chromedp.CSS("#body")),
-			chromedp.SendKeys(chromedp.CSS("#body"), "Hi from the practice: the Thursday group meets at 6pm this week."))
+		// A body the lint refuses: shown in the preview, refused on send,
+		// and the form comes back as it was.
+		const refused = "Your depression therapy group: reply CANCEL if you cannot come."
+		b.do("write a refused message", chromedp.WaitVisible(chromedp.CSS("#body")), chromedp.SendKeys(chromedp.CSS("#body"), refused))
+		b.waitText("the preview shows the lint", "#preview-lint", "")
+		b.do("send the refused message", chromedp.Click(chromedp.CSS("#send")))
+		b.waitJS("the refusal", `document.readyState === "complete" && !!document.querySelector("main > p.problem")`)
+		if got := b.value("#body"); got != refused {
+			t.Fatalf("after the refusal the message box holds %q, want the text as typed", got)
+		}
+		b.screenshot("compose-refused")
+		b.waitJS("clear the message box", `(() => { const e = document.getElementById("body"); if (!e) return false; e.value = ""; return e.value === ""; })()`)
+		b.do("write a message", chromedp.SendKeys(chromedp.CSS("#body"), "Hi from the practice: the Thursday group meets at 6pm this week."))
 		b.waitText("the preview counts recipients", "#preview-recipients", "1 person will get it")
 		b.waitText("the preview gives exclusions by reason", "#preview-excluded", "1 no consent")
 		b.waitText("the paused client is left out", "#preview-excluded", "1 care paused")
@@ -333,6 +371,8 @@ func TestConsoleInChromium(t *testing.T) {
 		if width > 320 {
 			b.screenshot("narrow" + strings.ReplaceAll(path, "/", "_"))
 			t.Errorf("%s is %d px wide on a 320 px screen", path, width)
+		} else if os.Getenv("NUDGE_SCREENSHOT_DIR") != "" {
+			b.screenshot("narrow" + strings.NewReplacer("/", "_", "?", "_", "&", "_", "=", "_").Replace(path))
 		}
 	}
 	b.do("today at 320 px", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#crisis-h")))

@@ -54,10 +54,9 @@ var consoleFuncs = template.FuncMap{
 		}
 		return t.UTC().Format("Mon 2 Jan 2006 15:04 UTC")
 	},
-	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"path": url.PathEscape,
+	"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"path":  url.PathEscape,
 	"query": url.QueryEscape,
-	"add":  func(a, b int) int { return a + b },
 }
 
 // consoleCSP allows only nudge's own scripts and styles: no inline code,

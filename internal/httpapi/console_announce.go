@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -51,26 +52,42 @@ func (a consoleAnnouncement) Settled() int { return a.Sent + a.Skipped + a.Faile
 type announcementsData struct {
 	Available     bool
 	Groups        []consoleGroup
+	GroupNames    map[string]string
 	Announcements []consoleAnnouncement
 	GroupID       string
+	// Draft is the compose form as sent, kept when sending failed.
+	Draft announcementDraft
+}
+
+type announcementDraft struct {
+	ID, Body, UrgentReason, LintOverrideReason string
+	Urgent                                     bool
+	Channels                                   map[string]bool
 }
 
 func (s *Server) announcementsPage(w http.ResponseWriter, r *http.Request, p *page) (string, int) {
+	p.Data = s.announcementsData(r, p, r.URL.Query().Get("group"))
+	return "announcements", http.StatusOK
+}
+
+func (s *Server) announcementsData(r *http.Request, p *page, groupID string) announcementsData {
 	p.Title, p.Nav = "Groups & announcements", "announcements"
-	d := announcementsData{GroupID: r.URL.Query().Get("group")}
+	d := announcementsData{GroupID: groupID, GroupNames: map[string]string{}}
 	var groups struct {
 		Groups []consoleGroup `json:"groups"`
 	}
 	res := s.callAPI(r, http.MethodGet, "/v1/groups", nil, &groups)
 	if res.Missing() {
-		p.Data = d
-		return "announcements", http.StatusOK
+		return d
 	}
 	d.Available = true
 	if !res.OK() {
 		p.Problem = res.Problem()
 	}
 	d.Groups = groups.Groups
+	for _, g := range d.Groups {
+		d.GroupNames[g.ID] = g.Name
+	}
 	var list struct {
 		Announcements []consoleAnnouncement `json:"announcements"`
 	}
@@ -78,8 +95,7 @@ func (s *Server) announcementsPage(w http.ResponseWriter, r *http.Request, p *pa
 		p.Problem = res.Problem()
 	}
 	d.Announcements = list.Announcements
-	p.Data = d
-	return "announcements", http.StatusOK
+	return d
 }
 
 // sendAnnouncementAction posts the compose form to POST /v1/announcements
@@ -109,7 +125,34 @@ func (s *Server) sendAnnouncementAction(w http.ResponseWriter, r *http.Request, 
 	}
 	res := s.callAPI(r, http.MethodPost, "/v1/announcements", body, nil)
 	if !res.OK() {
-		s.done(w, r, "/announcements?group="+url.QueryEscape(f.Get("group_id")), res, "")
+		// Show the form again as it was, with why it was refused (the
+		// lint's findings), so nothing typed is lost.
+		p := page{Actor: a}
+		d := s.announcementsData(r, &p, f.Get("group_id"))
+		d.Draft = announcementDraft{ID: id, Body: f.Get("body"), Urgent: f.Get("urgent") != "",
+			UrgentReason: f.Get("urgent_reason"), LintOverrideReason: f.Get("lint_override_reason"), Channels: map[string]bool{}}
+		for _, ch := range f["channels"] {
+			d.Draft.Channels[ch] = true
+		}
+		var lint struct {
+			Lint []struct {
+				Message string `json:"message"`
+			} `json:"lint"`
+			Fields []struct {
+				Message string `json:"message"`
+			} `json:"fields"`
+		}
+		_ = json.Unmarshal(res.Body, &lint)
+		msgs := []string{res.Problem()}
+		for _, l := range lint.Lint {
+			msgs = append(msgs, l.Message)
+		}
+		for _, l := range lint.Fields {
+			msgs = append(msgs, l.Message)
+		}
+		p.Problem = strings.Join(msgs, " — ")
+		p.Data = d
+		s.render(w, http.StatusOK, "announcements", p) // a page for people: the problem is on it
 		return
 	}
 	s.done(w, r, "/announcements/"+url.PathEscape(id), res, "Announcement accepted: it is going out.")

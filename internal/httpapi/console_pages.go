@@ -172,8 +172,8 @@ type clientData struct {
 		NextFireAt time.Time `json:"next_fire_at"`
 		Source     string    `json:"source"`
 	}
-	Ledger           []consentEntryView
-	Sessions         []struct {
+	Ledger   []consentEntryView
+	Sessions []struct {
 		ID           string    `json:"id"`
 		StartsAt     time.Time `json:"starts_at"`
 		Version      int       `json:"version"`
@@ -471,7 +471,6 @@ func (s *Server) disableStaffAction(w http.ResponseWriter, r *http.Request, _ st
 	res := s.callAPI(r, http.MethodPost, "/v1/staff/"+url.PathEscape(r.PathValue("email"))+"/disable", nil, nil)
 	s.done(w, r, "/staff", res, "Disabled "+r.PathValue("email")+"; their sessions are ended.")
 }
-
 
 type outboxRow struct {
 	Channel string            `json:"channel"`
