@@ -313,7 +313,7 @@ func TestDevEndToEnd(t *testing.T) {
 	if client["first_name"] != "Ada" || client["timezone"] != "America/New_York" {
 		t.Errorf("client c_1 = %v", client)
 	}
-	if c := client["consents"].([]any)[0].(map[string]any); c["active"] != true || c["purpose"] != "reminders" || c["channel"] != "sms" {
+	if c := client["consents"].([]any)[0].(map[string]any); c["active"] != true || c["purpose"] != "reminders" || c["channel"] != "sms" || c["address"] != "+14155550123" {
 		t.Errorf("consent = %v", c)
 	}
 	p.eventually(t, "/v1/clients/c_4", func(m map[string]any) bool { return m["first_name"] == "Di" })

@@ -39,6 +39,7 @@ type carePauseView struct {
 type consentView struct {
 	Channel        vocab.Channel `json:"channel"`
 	Purpose        vocab.Purpose `json:"purpose"`
+	Address        string        `json:"address,omitempty"` // the phone or email the state is for
 	Active         bool          `json:"active"`
 	Source         string        `json:"source"`
 	WordingVersion string        `json:"wording_version,omitempty"`
@@ -117,7 +118,7 @@ func (s *Server) getClient(w http.ResponseWriter, r *http.Request) {
 		Consents: make([]consentView, 0, len(consents)),
 	}
 	for _, cs := range consents {
-		v.Consents = append(v.Consents, consentView{cs.Channel, cs.Purpose, cs.Active, cs.Source, cs.WordingVersion, cs.Since})
+		v.Consents = append(v.Consents, consentView{cs.Channel, cs.Purpose, cs.Address, cs.Active, cs.Source, cs.WordingVersion, cs.Since})
 	}
 	p, err := s.cfg.Store.GetCarePause(r.Context(), c.ID)
 	switch {

@@ -56,6 +56,19 @@ func Up(ctx context.Context, db *sql.DB, d Dialect) error {
 	return nil
 }
 
+// UpTo applies the pending migrations up to and including version: tests
+// of a migration that rewrites data start from the schema before it.
+func UpTo(ctx context.Context, db *sql.DB, d Dialect, version int64) error {
+	p, err := newProvider(ctx, db, d, true)
+	if err != nil {
+		return err
+	}
+	if _, err := p.UpTo(ctx, version); err != nil {
+		return fmt.Errorf("applying %s migrations up to %d: %w", d, version, err)
+	}
+	return nil
+}
+
 // Status lists every migration this binary knows, oldest first, and whether
 // the database has it. It creates goose's version table if it is missing.
 func Status(ctx context.Context, db *sql.DB, d Dialect) ([]MigrationStatus, error) {

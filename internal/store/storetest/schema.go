@@ -35,6 +35,8 @@ func RunSchema(t *testing.T, d migrate.Dialect, newDSN func(t *testing.T) string
 		return s
 	}
 
+	runConsentAddressBackfill(t, d, newDSN, open)
+
 	t.Run("EmptyDatabase", func(t *testing.T) {
 		t.Parallel()
 		ctx := t.Context()
