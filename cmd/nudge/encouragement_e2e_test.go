@@ -287,7 +287,9 @@ func TestJournalEndToEnd(t *testing.T) {
 		var row map[string]any
 		waitFor(t, time.Now().Add(10*time.Second), "the deferred nudge of "+id, func() bool {
 			row = e.ledgerRow(t, id, "journal:"+id+":"+today)
-			return row != nil
+			// The row is written as pending before its deferral is
+			// recorded: wait until the deliverer has decided.
+			return row != nil && row["state"] != "pending"
 		})
 		if row["state"] != "deferred" || row["not_before"] == nil || row["purpose"] != "journal" {
 			t.Errorf("%s nudge = %v, want deferred with not_before", id, row)
