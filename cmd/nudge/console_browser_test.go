@@ -252,6 +252,26 @@ func TestConsoleInChromium(t *testing.T) {
 	if status, body := p.do(t, http.MethodPost, "/v1/dev/inbound", map[string]string{"from": "+14155550123", "body": "I want to end it all"}); status >= 300 {
 		t.Fatalf("crisis text: %d %v", status, body)
 	}
+	// Dee confirms her session by replying C.
+	if status, body := p.do(t, http.MethodPost, "/v1/events", []any{
+		event("b-s2", "session.booked", now, map[string]any{"session_id": "s_dee", "client_id": "c_dee", "starts_at": now.Add(50 * time.Hour).Format(time.RFC3339)}),
+		event("b-k4", "consent.granted", now, map[string]any{"client_id": "c_dee", "channel": "sms", "purpose": "reminders", "source": "intake-form"}),
+	}); status != http.StatusAccepted {
+		t.Fatalf("Dee's session: %d %v", status, body)
+	}
+	waitFor(t, time.Now().Add(15*time.Second), "Dee's reminders", func() bool {
+		var r struct{ Reminders []any }
+		return p.get("/v1/reminders?upcoming=1&session_id=s_dee", &r) && len(r.Reminders) > 0
+	})
+	if status, body := p.do(t, http.MethodPost, "/v1/dev/inbound", map[string]string{"from": "+14155550124", "body": "C"}); status >= 300 {
+		t.Fatalf("Dee's C: %d %v", status, body)
+	}
+	waitFor(t, time.Now().Add(15*time.Second), "Dee's confirmation", func() bool {
+		var s struct {
+			Confirmation *struct{ State string } `json:"confirmation"`
+		}
+		return p.get("/v1/sessions/s_dee", &s) && s.Confirmation != nil && s.Confirmation.State == "confirmed"
+	})
 	st, err := sqlite.Open(t.Context(), filepath.Join(dataDir, "nudge.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -278,6 +298,7 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 	b.waitText("the crisis message is pinned on Today", "#crisis-list", "I want to end it all")
 	b.waitText("the reminder is listed", "main", "Ada")
+	b.waitText("Dee's reminder shows her confirmation", "main", "confirmed")
 	b.screenshot("today-desktop")
 
 	// Resolve the crisis message from Today.
