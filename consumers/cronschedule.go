@@ -9,12 +9,13 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nudgehq/nudge/internal/bus"
+	"github.com/nudgehq/nudge/internal/subject"
 )
 
 // SubjectFired is where recurring schedules of a job (encouragement)
 // deliver their fires, inside NUDGE_NOTIFY (a schedule's target must be in
 // its stream); the job's own consumer reads them, the deliverer does not.
-func SubjectFired(job string) string { return "nudge.schedule.fired." + job }
+func SubjectFired(job string) string { return subject.Fired(job) }
 
 // SubjectsFired captures every job's fires.
 const SubjectsFired = bus.SubjectsFired

@@ -2,8 +2,6 @@ package encouragement
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +15,7 @@ import (
 	"github.com/nudgehq/nudge/internal/cron"
 	"github.com/nudgehq/nudge/internal/quiethours"
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/subject"
 	"github.com/nudgehq/nudge/internal/vocab"
 	"github.com/nudgehq/nudge/publishers"
 	"github.com/nudgehq/nudge/templates"
@@ -93,10 +92,7 @@ func New(cfg Config) (*Job, error) {
 // SubjectSchedule is the subject of a client's cron schedule. Client ids
 // come from outside and may hold dots or wildcards: the subject carries a
 // hash of the id.
-func SubjectSchedule(clientID string) string {
-	sum := sha256.Sum256([]byte(clientID))
-	return "nudge.schedule.encouragement." + hex.EncodeToString(sum[:12])
-}
+func SubjectSchedule(clientID string) string { return subject.Encouragement(clientID) }
 
 // SubjectFired is where every client's schedule delivers its fires.
 var SubjectFired = consumers.SubjectFired("encouragement")

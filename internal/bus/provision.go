@@ -19,7 +19,7 @@ const (
 	// ConsumerAnnounce plans staff announcements (announcement.requested):
 	// it records every member's decision, the durable fan-out plan.
 	ConsumerAnnounce = "announce"
-	SubjectAnnounce  = "nudge.events.announcement.requested"
+	SubjectAnnounce  = subject.EventsPrefix + ".announcement.requested"
 
 	// NUDGE_NOTIFY holds due notifications (nudge.notify.<channel>) and the
 	// message schedules that make them due later (nudge.schedule.>): a
@@ -35,7 +35,7 @@ const (
 	// ConsumerEncouragement reads the fires of the clients' recurring
 	// encouragement schedules (cron, in each client's zone).
 	ConsumerEncouragement = "encouragement"
-	SubjectsFired         = "nudge.schedule.fired.>"
+	SubjectsFired         = subject.AllFired
 
 	// NUDGE_INBOUND holds the messages clients send (nudge.inbound.<channel>),
 	// queued by the provider webhook before it answers; the inbound

@@ -8,6 +8,8 @@
 //	nudge.priority.<channel>                 due notifications that go ahead of all others: crisis help (NUDGE_NOTIFY)
 //	nudge.schedule.reminder.<hash>.<offset>  a reminder's message schedule
 //	nudge.schedule.deferred.<hash>           a deferred notification's schedule
+//	nudge.schedule.encouragement.<hash>      a client's encouragement cron schedule
+//	nudge.schedule.fired.<job>               where a recurring job's schedules fire
 //	nudge.out.<type>                         events nudge emits (NUDGE_OUT)
 //
 // Ids that come from outside (session ids, notification keys) may hold dots
@@ -29,6 +31,7 @@ const (
 	AllNotify    = "nudge.notify.>"
 	AllPriority  = "nudge.priority.>"
 	AllSchedules = "nudge.schedule.>"
+	AllFired     = "nudge.schedule.fired.>"
 	AllOut       = "nudge.out.>"
 )
 
@@ -58,6 +61,14 @@ func Reminder(sessionID string, offset time.Duration) string {
 // Deferred is the schedule subject of a deferred notification: one schedule
 // per key, so deferring again replaces the previous schedule.
 func Deferred(key string) string { return "nudge.schedule.deferred." + hash(key) }
+
+// Encouragement is the subject of a client's encouragement cron schedule.
+func Encouragement(clientID string) string { return "nudge.schedule.encouragement." + hash(clientID) }
+
+// Fired is where the recurring schedules of a job (encouragement) deliver
+// their fires, inside NUDGE_NOTIFY (a schedule's target must be in its
+// stream); the job's own consumer reads them, the deliverer does not.
+func Fired(job string) string { return "nudge.schedule.fired." + job }
 
 // Out is where nudge publishes an event it emits for other systems
 // (session.confirmed, client.opted_out, safety.crisis_reply …).

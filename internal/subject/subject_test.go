@@ -45,3 +45,13 @@ func TestScheduleSubjectsHashOutsideIDs(t *testing.T) {
 		t.Error("two offsets share a subject")
 	}
 }
+
+func TestScheduleSubjectsOfJobs(t *testing.T) {
+	if got := subject.Fired("encouragement"); got != "nudge.schedule.fired.encouragement" {
+		t.Errorf("Fired = %q", got)
+	}
+	a, b := subject.Encouragement("c.1"), subject.Encouragement("c.2")
+	if a == b || !strings.HasPrefix(a, "nudge.schedule.encouragement.") || strings.Count(a, ".") != 3 {
+		t.Errorf("Encouragement subjects %q, %q", a, b)
+	}
+}
