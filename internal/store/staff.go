@@ -66,7 +66,9 @@ type StaffStore interface {
 	// LoginThrottle returns the email's failed-login run (zero when none).
 	LoginThrottle(ctx context.Context, email string) (LoginThrottle, error)
 	// RecordLoginFailure counts one more failed login at at and sets
-	// LockedUntil to at + lockFor(failures) (no lock when that is 0).
+	// LockedUntil to at + lockFor(failures) (no lock when that is 0). Runs
+	// whose last failure is a day older than at, with no lock left, are
+	// forgotten on the way.
 	RecordLoginFailure(ctx context.Context, email string, at time.Time, lockFor func(failures int) time.Duration) (LoginThrottle, error)
 	// ClearLoginFailures ends the run after a successful login.
 	ClearLoginFailures(ctx context.Context, email string) error

@@ -11,6 +11,10 @@ import (
 	"github.com/nudgehq/nudge/internal/store"
 )
 
+// loginRunMemory is how long a run of failed logins is remembered after
+// its last failure (once any lock has passed).
+const loginRunMemory = 24 * time.Hour
+
 const staffColumns = `email, role, password_hash, disabled_at, created_at, updated_at`
 
 func scanStaff(sc scanner) (store.StaffAccount, error) {
@@ -222,6 +226,12 @@ func (s *Store) RecordLoginFailure(ctx context.Context, email string, at time.Ti
 	}
 	var out store.LoginThrottle
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// Forget runs that ended a day ago, so guesses at made-up emails
+		// do not pile up.
+		if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM staff_login_failures
+			WHERE last_failure_at < ? AND (locked_until IS NULL OR locked_until < ?)`), s.bindTime(at.Add(-loginRunMemory)), s.bindTime(at)); err != nil {
+			return fmt.Errorf("forgetting old failed logins: %w", err)
+		}
 		var failures int
 		err := tx.QueryRowContext(ctx, s.rebind(`
 			INSERT INTO staff_login_failures (email, failures, last_failure_at) VALUES (?, 1, ?)

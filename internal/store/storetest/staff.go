@@ -127,6 +127,15 @@ func testStaffLoginThrottle(t *testing.T, s store.Store) {
 	noErr(t, "RecordLoginFailure for an unknown email", err)
 	wantEqual(t, "failures of another email", other.Failures, 1)
 
+	// A day after its last failure, a run without a lock is forgotten.
+	_, err = s.RecordLoginFailure(ctx, "cy@example.com", at(2), lockAfter3)
+	noErr(t, "RecordLoginFailure cy", err)
+	_, err = s.RecordLoginFailure(ctx, "dee@example.com", at(2).Add(25*time.Hour), lockAfter3)
+	noErr(t, "RecordLoginFailure a day later", err)
+	forgotten, err := s.LoginThrottle(ctx, "cy@example.com")
+	noErr(t, "LoginThrottle cy", err)
+	wantEqual(t, "cy's failures a day later", forgotten.Failures, 0)
+
 	noErr(t, "ClearLoginFailures", s.ClearLoginFailures(ctx, "ada@example.com"))
 	read, err = s.LoginThrottle(ctx, "ada@example.com")
 	noErr(t, "LoginThrottle after clear", err)
