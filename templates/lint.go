@@ -110,6 +110,9 @@ func DefaultLintConfig() LintConfig {
 			}),
 			KindResubscribed: with(func(r *Requirement) { r.SMSOptOut = true }),
 			KindCrisis:       with(func(r *Requirement) { r.CrisisLine = true }),
+			// Staff alerts go to the practice's own on-call people: no
+			// opt-out line, unsubscribe link or postal address.
+			KindCrisisAlert: {},
 		},
 		OtherKinds:     with(func(r *Requirement) { r.SMSOptOut = true }),
 		MaxSMSSegments: 2,

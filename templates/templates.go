@@ -30,6 +30,10 @@ const (
 	KindOptedOut            = "opted_out"
 	KindResubscribed        = "resubscribed"
 	KindCrisis              = "crisis"
+	// KindCrisisAlert goes to on-call staff, not to a client: it says a
+	// message needs urgent attention and links to it, never what it says
+	// or who sent it.
+	KindCrisisAlert = "crisis_alert"
 )
 
 // FallbackLocale is the last locale tried by Render and Lines; every kind

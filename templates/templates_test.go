@@ -49,9 +49,9 @@ func vars(locale string) map[string]any {
 var (
 	smsKinds = []string{
 		KindReminder, KindBooked, KindEncouragement, KindJournalNudge, KindAnnouncement, KindConfirmed,
-		KindRescheduleRequested, KindHelp, KindOptedOut, KindResubscribed, KindCrisis,
+		KindRescheduleRequested, KindHelp, KindOptedOut, KindResubscribed, KindCrisis, KindCrisisAlert,
 	}
-	emailKinds = []string{KindReminder, KindBooked, KindEncouragement, KindJournalNudge, KindAnnouncement}
+	emailKinds = []string{KindReminder, KindBooked, KindEncouragement, KindJournalNudge, KindAnnouncement, KindCrisisAlert}
 )
 
 func TestShippedKindsRenderInEveryLocale(t *testing.T) {
@@ -346,6 +346,7 @@ func TestVarsMatchDocumentation(t *testing.T) {
 		KindOptedOut:            {"PracticeName"},
 		KindResubscribed:        {"OptOutLine", "PracticeName"},
 		KindCrisis:              {"CrisisLine", "PracticeName"},
+		KindCrisisAlert:         {"Link", "PracticeName"},
 	}
 	for kind, sms := range want {
 		for _, locale := range []string{"en", "es"} {
@@ -356,7 +357,11 @@ func TestVarsMatchDocumentation(t *testing.T) {
 			if !slices.Contains(emailKinds, kind) {
 				continue
 			}
-			wantEmail := slices.Sorted(slices.Values(slices.Concat(sms, email)))
+			extra := email
+			if kind == KindCrisisAlert {
+				extra = nil // to staff: no footer, address or unsubscribe link
+			}
+			wantEmail := slices.Sorted(slices.Values(slices.Concat(sms, extra)))
 			wantEmail = slices.Compact(wantEmail)
 			wantEmail = slices.DeleteFunc(wantEmail, func(v string) bool { return v == "OptOutLine" })
 			got, err = s.Vars(kind, locale, vocab.Email)

@@ -44,6 +44,7 @@ type devCmd struct {
 	TwilioBaseURL    string        `name:"twilio-base-url" help:"Use this Twilio API (e.g. a fake run by a test) instead of the built-in fake." placeholder:"URL"`
 
 	reminderFlags      `embed:""`
+	onCallFlags        `embed:""`
 	encouragementFlags `embed:""`
 }
 
@@ -114,6 +115,7 @@ func (d *devCmd) Run(g *globals) error {
 		},
 		InitialAdmin:  &app.InitialAdmin{Email: devAdminEmail, Password: adminPassword},
 		Reminders:     d.reminders(),
+		OnCall:        d.onCall(),
 		Encouragement: d.encouragement(),
 		Calcom:        d.calcom(),
 		Logger:        g.logger,

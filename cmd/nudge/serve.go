@@ -54,6 +54,7 @@ type serveCmd struct {
 	StartTimeout time.Duration `name:"start-timeout" help:"How long to wait at start for NATS, JetStream leaders and Postgres (they often start together with nudge)." default:"2m"`
 
 	reminderFlags      `embed:""`
+	onCallFlags        `embed:""`
 	encouragementFlags `embed:""`
 	providerFlags      `embed:""`
 }
@@ -137,6 +138,7 @@ func (s *serveCmd) Run(g *globals) error {
 		StartTimeout:  s.StartTimeout,
 		Delivery:      s.delivery(s.QuietHours),
 		Reminders:     s.reminders(),
+		OnCall:        s.onCall(),
 		Encouragement: s.encouragement(),
 		Calcom:        s.calcom(),
 		Logger:        g.logger,

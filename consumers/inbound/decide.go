@@ -195,7 +195,7 @@ func (c *Consumer) act(ctx context.Context, p *decision) error {
 	case keyword.Crisis:
 		// Help first, then the staff alert, then (if the message also said
 		// STOP) the opt-out with its confirmation. Never encouragement.
-		if err := c.reply(ctx, p, "reply:"+p.msg.ID, templates.KindCrisis, p.firstClientID(), nil); err != nil {
+		if err := c.reply(ctx, p, CrisisReplyKey(p.msg.ID), templates.KindCrisis, p.firstClientID(), nil); err != nil {
 			return err
 		}
 		if err := c.crisisAlert(ctx, p); err != nil {
@@ -268,6 +268,10 @@ func (c *Consumer) crisisAlert(ctx context.Context, p *decision) error {
 		"message_sid", p.msg.ID, "from", logmask.String(p.msg.From), "clients", len(p.clients))
 	return nil
 }
+
+// CrisisReplyKey is the notification key of the crisis reply to inbound
+// message id: the staff inbox looks it up to flag a reply that failed.
+func CrisisReplyKey(id string) string { return "reply:" + id }
 
 // inboxPath is where staff read an inbound message.
 func inboxPath(id string) string { return "/v1/inbox/" + id }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nudgehq/nudge/consumers"
 	"github.com/nudgehq/nudge/consumers/announcement"
+	"github.com/nudgehq/nudge/consumers/oncall"
 	"github.com/nudgehq/nudge/internal/bus"
 	"github.com/nudgehq/nudge/internal/store"
 	"github.com/nudgehq/nudge/templates"
@@ -79,4 +80,24 @@ func startAnnouncements(ctx context.Context, js jetstream.JetStream, st store.St
 			return errors.Join(err, stopPlanner(ctx))
 		},
 	}, nil
+}
+
+// startOnCall starts the oncall consumer: alerts to on-call staff about
+// crisis messages. It runs even when nobody is on call, so the consumer
+// never piles up unread events.
+func startOnCall(ctx context.Context, js jetstream.JetStream, cfg Config, disp consumers.Dispatcher,
+	observe func(consumer, result string, delivered uint64), log *slog.Logger) (func(context.Context) error, error) {
+	oc := cfg.OnCall
+	if oc.PublicURL == "" {
+		oc.PublicURL = cfg.Delivery.Practice.PublicURL
+	}
+	if err := oc.Validate(); err != nil {
+		return nil, err
+	}
+	c, err := js.Consumer(ctx, bus.StreamOut, bus.ConsumerOnCall)
+	if err != nil {
+		return nil, fmt.Errorf("opening oncall consumer: %w", err)
+	}
+	alerter := &oncall.Alerter{Config: oc, Dispatcher: disp, Logger: log}
+	return consumers.Runner{Name: bus.ConsumerOnCall, Handler: alerter.Handle, Logger: log, Observe: observe}.Start(ctx, c)
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/nudgehq/nudge/consumers"
 	"github.com/nudgehq/nudge/consumers/inbound"
+	"github.com/nudgehq/nudge/consumers/oncall"
 	"github.com/nudgehq/nudge/internal/bus"
 	"github.com/nudgehq/nudge/internal/calcom"
 	"github.com/nudgehq/nudge/internal/httpapi"
@@ -63,6 +64,8 @@ type Config struct {
 	Encouragement Encouragement
 	// Calcom configures POST /webhooks/calcom (Cal.com bookings).
 	Calcom calcom.Config
+	// OnCall names the staff alerted when a message needs urgent attention.
+	OnCall oncall.Config
 	// ExtraAuthed are more API routes behind the token (dev outbox).
 	ExtraAuthed map[string]http.Handler
 	// InitialAdmin, when set, is created as an admin if the store has no
@@ -214,6 +217,12 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return err
 	}
 	stopDeliver = joinStops(stopDeliver, ann.stop)
+	stopOnCall, err := startOnCall(ctx, js, cfg, disp, m.ConsumerMessage, log)
+	if err != nil {
+		_ = errors.Join(stopIngest(context.Background()), stopDeliver(context.Background()))
+		return err
+	}
+	stopDeliver = joinStops(stopDeliver, stopOnCall)
 	stopEncourage, err := startEncouragement(ctx, startCtx, js, encourage, m.ConsumerMessage, log)
 	if err != nil {
 		_ = errors.Join(stopIngest(context.Background()), stopDeliver(context.Background()))

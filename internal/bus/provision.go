@@ -20,6 +20,9 @@ const (
 	// it records every member's decision, the durable fan-out plan.
 	ConsumerAnnounce = "announce"
 	SubjectAnnounce  = subject.EventsPrefix + ".announcement.requested"
+	// ConsumerOnCall alerts on-call staff about crisis messages
+	// (safety.crisis_reply on NUDGE_OUT).
+	ConsumerOnCall = "oncall"
 
 	// NUDGE_NOTIFY holds due notifications (nudge.notify.<channel>) and the
 	// message schedules that make them due later (nudge.schedule.>): a
@@ -174,6 +177,16 @@ func (t Topology) ConsumerConfigs() map[string][]jetstream.ConsumerConfig {
 			// runner's backoff (up to 5 min apart) until it is applied.
 			MaxDeliver:    -1,
 			MaxAckPending: 1000,
+			Replicas:      t.Replicas,
+		}},
+		StreamOut: {{
+			Durable:       ConsumerOnCall,
+			Description:   "Alerts on-call staff that a message needs urgent attention",
+			FilterSubject: subject.Out("safety.crisis_reply"),
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			DeliverPolicy: jetstream.DeliverAllPolicy,
+			AckWait:       30 * time.Second,
+			MaxDeliver:    -1, // an alert is never given up on
 			Replicas:      t.Replicas,
 		}},
 		StreamAdvisories: {{

@@ -23,6 +23,8 @@ type inboxItem struct {
 	NeedsStaff bool      `json:"needs_staff"`
 	Handled    bool      `json:"handled"`
 	HandledBy  string    `json:"handled_by"`
+	// CrisisReplyFailed: the automatic crisis reply never reached the client.
+	CrisisReplyFailed bool `json:"crisis_reply_failed"`
 }
 
 func (m inboxItem) Crisis() bool { return m.Kind == "crisis" }

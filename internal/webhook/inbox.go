@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/nudgehq/nudge/consumers/inbound"
+	"github.com/nudgehq/nudge/internal/keyword"
 	"github.com/nudgehq/nudge/internal/staff"
 	"github.com/nudgehq/nudge/internal/store"
 	"github.com/nudgehq/nudge/internal/vocab"
@@ -45,6 +48,32 @@ type inboxView struct {
 	Handled     bool          `json:"handled"`
 	HandledBy   string        `json:"handled_by,omitempty"`
 	HandledAt   *time.Time    `json:"handled_at,omitempty"`
+	// CrisisReply is the state of the automatic crisis reply (crisis
+	// messages only): pending, sending, sent, delivered, failed,
+	// undelivered or skipped; CrisisReplyFailed flags one that never
+	// reached the client, so staff reach out another way.
+	CrisisReply       string `json:"crisis_reply,omitempty"`
+	CrisisReplyFailed bool   `json:"crisis_reply_failed,omitempty"`
+}
+
+// view is viewInbound plus, for a crisis message, how its automatic reply
+// fared in the deliveries ledger.
+func (h *Handler) view(ctx context.Context, m store.InboundMessage) (inboxView, error) {
+	v := viewInbound(m)
+	if m.Kind != keyword.Crisis.String() {
+		return v, nil
+	}
+	d, err := h.cfg.Store.GetDeliveryByKey(ctx, inbound.CrisisReplyKey(m.ID))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		v.CrisisReply = "queued"
+	case err != nil:
+		return v, err
+	default:
+		v.CrisisReply = string(d.State)
+		v.CrisisReplyFailed = d.State == store.DeliveryFailed || d.State == store.DeliveryUndelivered || d.State == store.DeliverySkipped
+	}
+	return v, nil
 }
 
 func viewInbound(m store.InboundMessage) inboxView {
@@ -89,7 +118,12 @@ func (h *Handler) listInbox(w http.ResponseWriter, r *http.Request) {
 	}
 	views := make([]inboxView, 0, len(msgs))
 	for _, m := range msgs {
-		views = append(views, viewInbound(m))
+		v, err := h.view(r.Context(), m)
+		if err != nil {
+			h.storeError(w, r, err)
+			return
+		}
+		views = append(views, v)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"messages": views})
 }
@@ -100,7 +134,12 @@ func (h *Handler) getInbox(w http.ResponseWriter, r *http.Request) {
 		h.storeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, viewInbound(m))
+	v, err := h.view(r.Context(), m)
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
 }
 
 // maxStaffName bounds the name recorded as who resolved a message.
