@@ -2,6 +2,7 @@ package consumers
 
 import (
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -47,7 +48,7 @@ func TestIngestTwoSourcesSameID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	batch, err := cons.FetchNoWait(10)
+	batch, err := cons.Fetch(10, jetstream.FetchMaxWait(2*time.Second), jetstream.FetchPriorityGroup(bus.IngestPriorityGroup))
 	if err != nil {
 		t.Fatal(err)
 	}

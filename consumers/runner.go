@@ -73,6 +73,9 @@ type Runner struct {
 	// counts as a delivery, so after a crash each of them comes back one
 	// delivery closer to MaxDeliver: keep it near the concurrency.
 	Prefetch int
+	// PriorityGroup, when set, is the consumer's priority group to pull
+	// in (a pinned consumer serves one process of the group at a time).
+	PriorityGroup string
 }
 
 // PullExpiry is how long one pull request of a Runner lives.
@@ -120,6 +123,9 @@ func (r Runner) Start(ctx context.Context, c jetstream.Consumer) (stop func(cont
 		jetstream.PullExpiry(PullExpiry)}
 	if r.Prefetch > 0 {
 		opts = append(opts, jetstream.PullMaxMessages(r.Prefetch))
+	}
+	if r.PriorityGroup != "" {
+		opts = append(opts, jetstream.PullPriorityGroup(r.PriorityGroup))
 	}
 	cc, err := c.Consume(callback, opts...)
 	if err != nil {

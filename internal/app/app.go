@@ -196,7 +196,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return fmt.Errorf("opening ingest consumer: %w", err)
 	}
-	stopIngest, err := consumers.Runner{Name: bus.ConsumerIngest, Handler: ingest.Handle, Logger: log, Observe: m.ConsumerMessage}.Start(ctx, ic)
+	stopIngest, err := consumers.Runner{Name: bus.ConsumerIngest, Handler: ingest.Handle, Logger: log, Observe: m.ConsumerMessage, PriorityGroup: bus.IngestPriorityGroup}.Start(ctx, ic)
 	if err != nil {
 		return err
 	}

@@ -143,7 +143,7 @@ func TestRunnerObserve(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop, err := consumers.Runner{Name: bus.ConsumerIngest, Handler: handler, Observe: m.ConsumerMessage}.Start(ctx, c)
+	stop, err := consumers.Runner{Name: bus.ConsumerIngest, Handler: handler, Observe: m.ConsumerMessage, PriorityGroup: bus.IngestPriorityGroup}.Start(ctx, c)
 	if err != nil {
 		t.Fatal(err)
 	}
