@@ -58,14 +58,23 @@ func TestServeWithFakeProviderProcess(t *testing.T) {
 	if got := getStatus("http://" + s.addr + "/metrics"); got != http.StatusNotFound {
 		t.Errorf("GET /metrics on the public address = %d, want 404 with --metrics-listen", got)
 	}
-	resp, err := http.Get("http://" + s.metrics + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	// The provider hears the message a moment before nudge counts it.
+	var body []byte
+	var status int
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		resp, err := http.Get("http://" + s.metrics + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		status = resp.StatusCode
+		if status == http.StatusOK && strings.Contains(string(body), `nudge_notifications_total{channel="sms"`) {
+			break
+		}
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `nudge_notifications_total{channel="sms"`) {
-		t.Errorf("GET /metrics on the metrics address = %d, without the sms notification:\n%.2000s", resp.StatusCode, body)
+	if status != http.StatusOK || !strings.Contains(string(body), `nudge_notifications_total{channel="sms"`) {
+		t.Errorf("GET /metrics on the metrics address = %d, without the sms notification:\n%.2000s", status, body)
 	}
 	for _, path := range []string{"/healthz", "/readyz"} {
 		if got := getStatus("http://" + s.metrics + path); got != http.StatusOK {
