@@ -560,3 +560,29 @@ func TestDeliverChangedPhoneHasNoConsentUntilGranted(t *testing.T) {
 		t.Fatalf("after the grant: %+v, want one message to the new number", msgs)
 	}
 }
+
+// A client who changed number and texts from the new one is not "opted
+// out" there because of what the old number's ledger says: its replies go.
+func TestDeliverReplyToChangedNumberIsNotOptedOut(t *testing.T) {
+	f := newDeliverFixture(t)
+	f.consent(t, "c1", vocab.SMS, vocab.Reminders, store.ConsentGranted)
+	_, err := f.st.AppendConsent(t.Context(), store.EventRef{}, store.ConsentEntry{ // STOP from the old number
+		ClientID: "c1", Channel: vocab.SMS, Purpose: vocab.Reminders, Action: store.ConsentRevoked,
+		Address: "+14155550101", Source: "sms:STOP", OccurredAt: f.now.Add(-40 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.st.ApplyClientUpsert(t.Context(), store.EventRef{ID: "up-c1-b", Type: "client.upserted", Time: f.now.Add(-30 * time.Second)},
+		store.Client{ID: "c1", FirstName: "Ada", Timezone: "America/New_York", Phone: "+14155550199"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := Notification{Key: "reply:SMhelp", ClientID: "c1", Channel: vocab.SMS, Purpose: vocab.Replies, Kind: templates.KindHelp,
+		To: "+14155550199", Urgent: true}
+	if err := f.dl.Deliver(t.Context(), n); err != nil {
+		t.Fatal(err)
+	}
+	if d := f.ledger(t, n.Key); d.State != store.DeliverySent {
+		t.Fatalf("reply to the new number: %s %q", d.State, d.Reason)
+	}
+}

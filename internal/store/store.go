@@ -278,8 +278,9 @@ type Store interface {
 	// and reported as ReasonStale.
 	AppendConsent(ctx context.Context, ev EventRef, e ConsentEntry) (Result, error)
 	// Consents returns the current state per channel and purpose that has
-	// any ledger entry, for the client's current address on each channel,
-	// sorted by channel then purpose.
+	// a ledger entry counting for the client's current address on the
+	// channel (entries only for an old address are left out), sorted by
+	// channel then purpose.
 	Consents(ctx context.Context, clientID string) ([]ConsentState, error)
 	// ConsentLedger returns every entry for the client in the order they
 	// were recorded (by Seq), the order CurrentConsent folds them in.

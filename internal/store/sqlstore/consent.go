@@ -247,8 +247,7 @@ func (s *Store) Consents(ctx context.Context, clientID string) ([]store.ConsentS
 		seen[k] = true
 		st, ok := store.CurrentConsent(ledger, e.Channel, e.Purpose, addr[e.Channel])
 		if !ok {
-			// Entries only for other addresses: consent is not active here.
-			st = store.ConsentState{Channel: e.Channel, Purpose: e.Purpose, Address: addr[e.Channel], Source: e.Source, Since: e.OccurredAt}
+			continue // entries only for other addresses: nothing said about this one
 		}
 		out = append(out, st)
 	}
