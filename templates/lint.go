@@ -53,6 +53,9 @@ type Requirement struct {
 	EmergencyFooter    bool // every format carries the "not monitored for emergencies" footer
 	CrisisLine         bool // SMS carries the crisis line (CrisisLine)
 	NoShaming          bool // no ShamingWords
+	// AsksYES allows asking the client to reply YES: the double opt-in
+	// request, where YES is exactly the opt-in it names.
+	AsksYES bool
 }
 
 // LintConfig configures Lint. Start from DefaultLintConfig.
@@ -109,6 +112,8 @@ func DefaultLintConfig() LintConfig {
 				r.SMSOptOut, r.EmergencyFooter = true, true
 			}),
 			KindResubscribed: with(func(r *Requirement) { r.SMSOptOut = true }),
+			KindOptInRequest: with(func(r *Requirement) { r.SMSOptOut, r.AsksYES = true, true }),
+			KindOptInWelcome: with(func(r *Requirement) { r.SMSOptOut, r.EmergencyFooter = true, true }),
 			KindCrisis:       with(func(r *Requirement) { r.CrisisLine = true }),
 			// Staff alerts go to the practice's own on-call people: no
 			// opt-out line, unsubscribe link or postal address.
@@ -195,6 +200,7 @@ func sampleVars(locale string) map[string]any {
 		"UnsubscribeURL":        "https://nudge.example.com/u/8f3k2j9q",
 		"Body":                  "Next week the Thursday group meets at 6 PM in Room 2.",
 		"Message":               "You're doing better than you think.",
+		"PerWeek":               2,
 	}
 	if l := normalizeLocale(locale); l == "es" || strings.HasPrefix(l, "es-") {
 		v["FirstName"] = "Alejandra"
@@ -341,7 +347,7 @@ func (l *linter) content(text string, req Requirement, optOut string) []Finding 
 			add(RuleShamingWord, "%q counts or scolds; keep this message gentle", w)
 		}
 	}
-	for _, trap := range keywordTraps(text, optOut) {
+	for _, trap := range keywordTraps(text, optOut, req.AsksYES) {
 		add(RuleKeywordTrap, "%s", trap)
 	}
 	return out
@@ -365,7 +371,7 @@ var (
 // something else than the text says (invariant 10 in docs/invariants.md): CANCEL, END,
 // QUIT and friends opt the client out; YES re-subscribes rather than
 // confirms; STOP is fine only to opt out.
-func keywordTraps(text, optOut string) []string {
+func keywordTraps(text, optOut string, asksYES bool) []string {
 	if optOut != "" {
 		text = strings.ReplaceAll(text, optOut, " ")
 	}
@@ -376,6 +382,8 @@ func keywordTraps(text, optOut string) []string {
 		upper := strings.ToUpper(word)
 		switch {
 		case upper == "STOP" && optOutContext.MatchString(strings.ToLower(text[m[3]:])):
+			continue
+		case upper == "YES" && asksYES:
 			continue
 		case upper == "YES":
 			out = append(out, fmt.Sprintf("%q: YES re-subscribes a client who opted out and is not a confirmation; ask for C to confirm", text[m[0]:m[1]]))

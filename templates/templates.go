@@ -34,6 +34,10 @@ const (
 	// message needs urgent attention and links to it, never what it says
 	// or who sent it.
 	KindCrisisAlert = "crisis_alert"
+	// KindOptInRequest asks a client who texted the encouragement keyword
+	// to reply YES (double opt-in); KindOptInWelcome confirms the opt-in.
+	KindOptInRequest = "optin_request"
+	KindOptInWelcome = "optin_welcome"
 )
 
 // FallbackLocale is the last locale tried by Render and Lines; every kind

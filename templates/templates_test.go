@@ -41,6 +41,7 @@ func vars(locale string) map[string]any {
 		"UnsubscribeURL":        "https://nudge.example.com/u/x1",
 		"Body":                  "The Thursday group meets at 6 PM.",
 		"Message":               "Be gentle with yourself today.",
+		"PerWeek":               2,
 	}
 	maps.Copy(v, CommonVars(locale, "988"))
 	return v
@@ -49,7 +50,7 @@ func vars(locale string) map[string]any {
 var (
 	smsKinds = []string{
 		KindReminder, KindBooked, KindEncouragement, KindJournalNudge, KindAnnouncement, KindConfirmed,
-		KindRescheduleRequested, KindHelp, KindOptedOut, KindResubscribed, KindCrisis, KindCrisisAlert,
+		KindRescheduleRequested, KindHelp, KindOptedOut, KindResubscribed, KindCrisis, KindCrisisAlert, KindOptInRequest, KindOptInWelcome,
 	}
 	emailKinds = []string{KindReminder, KindBooked, KindEncouragement, KindJournalNudge, KindAnnouncement, KindCrisisAlert}
 )

@@ -146,7 +146,10 @@ func TestEncouragementEndToEnd(t *testing.T) {
 	if enc := client["encouragement"].(map[string]any); enc["time_zone"] != zone || enc["next_fire_at"] == nil {
 		t.Errorf("GET /v1/clients encouragement = %v", enc)
 	}
-	waitFor(t, time.Now().Add(15*time.Second), "the cron schedule on JetStream", func() bool { return e.schedule(t, "c_enc") != nil })
+	waitFor(t, time.Now().Add(15*time.Second), "the cron schedule on JetStream", func() bool {
+		m := e.schedule(t, "c_enc")
+		return m != nil && m.Header.Get("Nats-Schedule") == "*/4 * * * * *"
+	})
 	if m := e.schedule(t, "c_enc"); m.Header.Get("Nats-Schedule-Time-Zone") != zone || m.Header.Get("Nats-Schedule") != "*/4 * * * * *" {
 		t.Errorf("schedule headers = %v", m.Header)
 	}
@@ -198,6 +201,36 @@ func TestEncouragementEndToEnd(t *testing.T) {
 	}
 	waitFor(t, time.Now().Add(20*time.Second), "STOP to purge the schedule", func() bool { return e.schedule(t, "c_enc") == nil })
 	e.p.eventually(t, "/v1/clients/c_enc", func(m map[string]any) bool { return m["encouragement"] == nil })
+
+	// Double opt-in: HOPE from a known number, then YES.
+	hopePhone := "+14155550164"
+	e.post(t, clientEvents("c_hope", zone, hopePhone, "")...)
+	for i, body := range []string{"HOPE", "yes"} {
+		if status, b := e.p.do(t, http.MethodPost, "/v1/dev/inbound", map[string]any{"from": hopePhone, "body": body}); status/100 != 2 {
+			t.Fatalf("inbound %s: %d %v", body, status, b)
+		}
+		want := []string{"reply YES to get about 2 messages a week", "Welcome to"}[i]
+		waitFor(t, time.Now().Add(15*time.Second), "the reply to "+body, func() bool { return len(e.outbox(t, hopePhone, want)) > 0 })
+	}
+	request := e.outbox(t, hopePhone, "reply YES")[0]["body"].(string)
+	for _, must := range []string{"Harbor Practice", "Msg & data rates may apply", "HELP", "STOP"} {
+		if !strings.Contains(request, must) {
+			t.Errorf("opt-in request %q lacks %q", request, must)
+		}
+	}
+	hope := e.p.eventually(t, "/v1/clients/c_hope", func(m map[string]any) bool { return m["encouragement"] != nil })
+	found := false
+	for _, c := range hope["consents"].([]any) {
+		c := c.(map[string]any)
+		found = found || (c["purpose"] == "encouragement" && c["channel"] == "sms" && c["active"] == true && c["source"] == "sms-double-opt-in")
+	}
+	if !found {
+		t.Errorf("no encouragement consent from the double opt-in: %v", hope["consents"])
+	}
+	waitFor(t, time.Now().Add(10*time.Second), "the default schedule on JetStream", func() bool { return e.schedule(t, "c_hope") != nil })
+	if got := e.schedule(t, "c_hope").Header.Get("Nats-Schedule"); got != "0 0 10 * * mon,thu" {
+		t.Errorf("schedule after the double opt-in: %q", got)
+	}
 
 	// Channel by consent: SMS preferred, but only email consented.
 	e.post(t, clientEvents("c_mail", zone, "+14155550162", "mail@example.org", "email")...)

@@ -137,6 +137,20 @@ func (j *Job) EventApplied(ctx context.Context, ev publishers.Event, res store.R
 	return nil
 }
 
+// Joined starts encouragement for a client who just consented outside
+// ingest (a double opt-in by SMS): the default schedule unless they have
+// one, placed on JetStream.
+func (j *Job) Joined(ctx context.Context, clientID string) error {
+	if err := j.ensureDefault(ctx, clientID); err != nil {
+		return err
+	}
+	return j.Sync(ctx, clientID)
+}
+
+// PerWeek is how many messages a week the default schedule sends: what
+// the opt-in messages promise ("about 2 messages a week").
+func (j *Job) PerWeek() int { return len(strings.Split(j.days, ",")) }
+
 // ensureDefault gives a client who consented the practice's default
 // schedule unless they have one.
 func (j *Job) ensureDefault(ctx context.Context, clientID string) error {

@@ -31,6 +31,13 @@ type Config struct {
 	// Dispatcher.
 	Consent *consent.Ledger
 	Logger  *slog.Logger
+	// DoubleOptIn is the encouragement program clients join by texting
+	// its keyword; the zero value turns it off.
+	DoubleOptIn DoubleOptIn
+	// ConsentChanged hears about every client whose consent a STOP or a
+	// START changed (the encouragement job purges or re-places their
+	// schedule at once). May be nil.
+	ConsentChanged func(ctx context.Context, clientID string) error
 	// Now is the clock for emitted events; nil means time.Now. Decisions
 	// use the message's ReceivedAt.
 	Now func() time.Time

@@ -34,6 +34,22 @@ type decision struct {
 	// crisis help is queued (invariant 2 in docs/invariants.md).
 	optedOut   bool
 	needsStaff bool
+	// optInAsk: the message is the program keyword from a known number
+	// (double opt-in, step one); optInConfirm: it is a YES to these
+	// pending requests (step two). See optin.go.
+	optInAsk     bool
+	optInConfirm []store.OptInRequest
+}
+
+// kind is what the inbox records the message as.
+func (p *decision) kind() string {
+	switch {
+	case p.optInAsk:
+		return kindOptInRequest
+	case len(p.optInConfirm) > 0:
+		return kindOptInConfirm
+	}
+	return p.res.Kind.String()
 }
 
 // firstClientID is the client a reply is addressed as, "" for a stranger.
@@ -75,7 +91,7 @@ func (c *Consumer) Process(ctx context.Context, msg Message) error {
 	if stored.ID == "" {
 		created, err := c.cfg.Store.RecordInbound(ctx, store.InboundMessage{
 			ID: msg.ID, Channel: msg.Channel, From: msg.From, To: msg.To, Body: msg.Body,
-			Kind: p.res.Kind.String(), ClientID: p.firstClientID(), ReceivedAt: p.now, NeedsStaff: p.needsStaff,
+			Kind: p.kind(), ClientID: p.firstClientID(), ReceivedAt: p.now, NeedsStaff: p.needsStaff,
 		})
 		if err != nil {
 			return err
@@ -101,7 +117,7 @@ func (c *Consumer) Process(ctx context.Context, msg Message) error {
 	if err := c.cfg.Store.FinishInbound(ctx, msg.ID); err != nil {
 		return err
 	}
-	c.log.Info("inbound message handled", "message_sid", msg.ID, "kind", p.res.Kind.String(),
+	c.log.Info("inbound message handled", "message_sid", msg.ID, "kind", p.kind(),
 		"from", logmask.String(msg.From), "clients", len(p.clients), "needs_staff", p.needsStaff)
 	return nil
 }
@@ -127,6 +143,9 @@ func (c *Consumer) plan(ctx context.Context, msg Message, now time.Time) (*decis
 		if len(sessions) > 0 && (!p.hasSession || sessions[0].StartsAt.Before(p.session.StartsAt)) {
 			p.session, p.hasSession = sessions[0], true
 		}
+	}
+	if err := c.planOptIn(ctx, p); err != nil {
+		return nil, err
 	}
 	p.decide()
 	return p, nil
@@ -166,6 +185,9 @@ func (c *Consumer) allRevoked(ctx context.Context, p *decision) (bool, error) {
 // keyword.Classify leaves that call to the caller, and here it is a
 // confirmation.
 func (p *decision) decide() {
+	if p.optInAsk || len(p.optInConfirm) > 0 {
+		return // the double opt-in answers it; staff need not
+	}
 	if p.res.Kind == keyword.OptIn && p.res.Keyword == "YES" && !p.optedOut && p.hasSession {
 		p.res.Kind = keyword.Confirm
 	}
@@ -191,6 +213,12 @@ func (p *decision) redecide(stored store.InboundMessage) {
 // act does what the message asks. See the package documentation and each
 // case for the rules; the tests pin them.
 func (c *Consumer) act(ctx context.Context, p *decision) error {
+	switch {
+	case p.optInAsk:
+		return c.askOptIn(ctx, p)
+	case len(p.optInConfirm) > 0:
+		return c.confirmOptIn(ctx, p)
+	}
 	switch p.res.Kind {
 	case keyword.Crisis:
 		// Help first, then the staff alert, then (if the message also said
@@ -287,10 +315,26 @@ func (c *Consumer) optOut(ctx context.Context, p *decision, kw, replyKey string)
 			return err
 		}
 	}
-	_, err := c.consent.OptOut(ctx, consent.OptOut{
+	out, err := c.consent.OptOut(ctx, consent.OptOut{
 		Reason: consent.SMSKeyword, Keyword: kw, Address: p.msg.From, Cause: p.msg.ID, At: p.now,
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return c.consentChanged(ctx, out.Clients)
+}
+
+// consentChanged tells the ConsentChanged hook about each client.
+func (c *Consumer) consentChanged(ctx context.Context, clients []string) error {
+	if c.cfg.ConsentChanged == nil {
+		return nil
+	}
+	for _, id := range clients {
+		if err := c.cfg.ConsentChanged(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // optIn lifts the suppression and restores the consent the client's own
@@ -298,10 +342,13 @@ func (c *Consumer) optOut(ctx context.Context, p *decision, kw, replyKey string)
 // that order, because the deliverer skips replies to a number that is
 // still opted out.
 func (c *Consumer) optIn(ctx context.Context, p *decision) error {
-	_, err := c.consent.OptIn(ctx, consent.OptIn{
+	out, err := c.consent.OptIn(ctx, consent.OptIn{
 		Channel: vocab.SMS, Address: p.msg.From, Keyword: p.res.Keyword, Cause: p.msg.ID, At: p.now,
 	})
 	if err != nil {
+		return err
+	}
+	if err := c.consentChanged(ctx, out.Clients); err != nil {
 		return err
 	}
 	return c.reply(ctx, p, "reply:"+p.msg.ID, templates.KindResubscribed, p.firstClientID(), nil)

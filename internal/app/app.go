@@ -229,7 +229,8 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return err
 	}
 	stopDeliver = joinStops(stopDeliver, stopEncourage)
-	stopInbound, err := startInbound(ctx, startCtx, js, st, disp, m.ConsumerMessage, log)
+	optIn := inbound.DoubleOptIn{Keyword: cfg.Encouragement.keyword(), PerWeek: encourage.PerWeek(), Joined: encourage.Joined}
+	stopInbound, err := startInbound(ctx, startCtx, js, st, disp, optIn, encourage.Sync, m.ConsumerMessage, log)
 	if err != nil {
 		_ = errors.Join(stopIngest(context.Background()), stopDeliver(context.Background()))
 		return err

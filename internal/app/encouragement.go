@@ -18,6 +18,22 @@ type Encouragement struct {
 	// DefaultSchedule is what a consent for encouragement starts, "days
 	// HH:MM" on the client's clock; empty means encouragement.DefaultSchedule.
 	DefaultSchedule string
+	// Keyword is what a client texts to join by double opt-in
+	// (NUDGE_ENCOURAGEMENT_KEYWORD); empty means DefaultKeyword, "-" off.
+	Keyword string
+}
+
+// DefaultKeyword is the practice's default double opt-in keyword.
+const DefaultKeyword = "HOPE"
+
+func (e Encouragement) keyword() string {
+	switch e.Keyword {
+	case "":
+		return DefaultKeyword
+	case "-":
+		return ""
+	}
+	return e.Keyword
 }
 
 // newEncouragement builds the encouragement job: the ingest consumer

@@ -16,8 +16,9 @@ import (
 // startInbound runs the inbound consumer: what clients text, decided
 // after the webhook queued it (package consumers/inbound).
 func startInbound(ctx, startCtx context.Context, js jetstream.JetStream, st store.Store, disp consumers.Dispatcher,
+	optIn inbound.DoubleOptIn, consentChanged func(context.Context, string) error,
 	observe func(consumer, result string, delivered uint64), log *slog.Logger) (func(context.Context) error, error) {
-	in, err := inbound.New(inbound.Config{Store: st, Dispatcher: disp, Logger: log})
+	in, err := inbound.New(inbound.Config{Store: st, Dispatcher: disp, Logger: log, DoubleOptIn: optIn, ConsentChanged: consentChanged})
 	if err != nil {
 		return nil, err
 	}

@@ -261,6 +261,7 @@ type Store interface {
 	ClientSearch
 	Deferrals
 	SessionConfirmations
+	OptInRequests
 	// ApplyClientUpsert creates or updates a client. An event older than the
 	// client's UpdatedAt leaves the row as it is (ReasonStale).
 	ApplyClientUpsert(ctx context.Context, ev EventRef, c Client) (Result, error)

@@ -80,6 +80,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ClientSearch", testClientSearch},
 		{"Deferrals", testDeferrals},
 		{"SessionConfirmations", testSessionConfirmations},
+		{"OptInRequests", testOptInRequests},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
