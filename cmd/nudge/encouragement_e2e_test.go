@@ -320,8 +320,6 @@ func TestJournalEndToEnd(t *testing.T) {
 		var row map[string]any
 		waitFor(t, time.Now().Add(10*time.Second), "the deferred nudge of "+id, func() bool {
 			row = e.ledgerRow(t, id, "journal:"+id+":"+today)
-			// The row is written as pending before its deferral is
-			// recorded: wait until the deliverer has decided.
 			return row != nil && row["state"] != "pending"
 		})
 		if row["state"] != "deferred" || row["not_before"] == nil || row["purpose"] != "journal" {

@@ -142,6 +142,13 @@ func (j *Job) DayMissed(ctx context.Context, d publishers.JournalDayMissed) erro
 		_, err := j.record(ctx, row, store.DeliverySkipped, string(ReasonDatePassed))
 		return err
 	}
+	if at.After(now) {
+		// Recorded before the row, so the ledger never shows this nudge
+		// pending without saying until when.
+		if err := j.cfg.Store.SetDeferral(ctx, store.Deferral{Key: key, NotBefore: at, Why: "quiet_hours"}); err != nil {
+			return fmt.Errorf("recording the deferral of %s: %w", key, err)
+		}
+	}
 	stored, err := j.record(ctx, row, store.DeliveryPending, "")
 	if err != nil || stored.State != store.DeliveryPending {
 		return err // a repeated event: the nudge went, or was withdrawn
@@ -157,9 +164,6 @@ func (j *Job) DayMissed(ctx context.Context, d publishers.JournalDayMissed) erro
 	}
 	if err := j.cfg.Dispatcher.NotifyAt(ctx, n, at); err != nil {
 		return fmt.Errorf("deferring journal nudge %s: %w", key, err)
-	}
-	if err := j.cfg.Store.SetDeferral(ctx, store.Deferral{Key: key, NotBefore: at, Why: "quiet_hours"}); err != nil {
-		return fmt.Errorf("recording the deferral of %s: %w", key, err)
 	}
 	return nil
 }
