@@ -38,6 +38,7 @@ type StorageWatch struct {
 	err         error
 	lastRestart time.Time
 	restarts    int
+	suspect     int // consecutive checks that saw a problem
 }
 
 // DefaultStorageCheckInterval is how often WatchStorage asks the server.
@@ -91,6 +92,17 @@ func (w *StorageWatch) run(ctx context.Context) {
 func (w *StorageWatch) check() {
 	err := w.health()
 	w.mu.Lock()
+	if err != nil {
+		w.suspect++
+	} else {
+		w.suspect = 0
+	}
+	// A write error counts at once; anything else (a stream being created
+	// or recovered at start) only when it lasts past one more check.
+	if err != nil && w.suspect < 2 && !strings.Contains(err.Error(), "write error") {
+		w.mu.Unlock()
+		return
+	}
 	was := w.err
 	w.err = err
 	w.mu.Unlock()
