@@ -341,6 +341,8 @@ func Run(ctx context.Context, cfg Config) (err error) {
 			return fmt.Errorf("listening on %s (metrics): %w", cfg.MetricsAddr, err)
 		}
 		opsSrv = httpapi.NewHTTPServer(httpapi.Ops(ready, m.Handler()))
+		// Health checks and a scrape answer in seconds: safe to bound.
+		opsSrv.WriteTimeout = httpapi.OpsWriteTimeout
 		go func() { srvErr <- opsSrv.Serve(oln) }()
 		log.Info("metrics and health checks", "listen", oln.Addr().String())
 	}

@@ -20,6 +20,10 @@ const (
 	ReadTimeout       = 30 * time.Second // headers and body: 1 MiB needs only ≈ 35 kB/s
 	IdleTimeout       = 90 * time.Second
 	MaxHeaderBytes    = 64 << 10
+	// OpsWriteTimeout bounds whole responses of the ops listener
+	// (--metrics-listen: /metrics, /healthz, /readyz), whose answers are
+	// small and quick.
+	OpsWriteTimeout = 30 * time.Second
 )
 
 // NewHTTPServer returns an http.Server for h with nudge's timeouts and
