@@ -240,7 +240,7 @@ func RunReminders(ctx context.Context, rc ReminderConfig) (ReminderResult, error
 	if err != nil {
 		return res, err
 	}
-	rawN := min(max(rc.Pending/10, 5000), 20000)
+	rawN := min(max(rc.Pending/10, 1000), 20000)
 	progress("raw publish baseline: %d messages", rawN)
 	if res.RawBefore, err = e.rawPublish(ctx, rc.Schedulers, rawN, payload); err != nil {
 		return res, err
