@@ -198,9 +198,11 @@ func (b *browser) waitText(step, sel, want string) {
 }
 
 // TestConsoleInChromium drives the console in a real browser against
-// `nudge dev`: log in with the keyboard, resolve a crisis message, pause a
-// client, replay a dead letter, compose → preview → send → progress, every
-// link answers, every page fits 320 px, and log out.
+// `nudge dev`: log in with the keyboard, resolve a crisis message, see a
+// confirmation, pause a client, replay a dead letter, compose → preview →
+// a lint refusal → send → progress, cancel an announcement waiting for
+// quiet hours to end, resume the client, add a staff account, every link
+// answers, every page fits 320 px, and log out.
 func TestConsoleInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary and a browser")
@@ -230,7 +232,20 @@ func TestConsoleInChromium(t *testing.T) {
 	if offset == 0 {
 		deeZone = "UTC"
 	}
+	// Eve lives where it is midnight: an announcement to her waits for
+	// the morning, so there is time to cancel it.
+	eveOffset := offset + 12
+	if eveOffset > 12 {
+		eveOffset -= 24
+	}
+	eveZone := fmt.Sprintf("Etc/GMT%+d", -eveOffset)
+	if eveOffset == 0 {
+		eveZone = "UTC"
+	}
 	events := []any{
+		event("b-c4", "client.upserted", now, map[string]any{"client_id": "c_eve", "first_name": "Eve", "timezone": eveZone, "phone": "+14155550125"}),
+		event("b-k5", "consent.granted", now, map[string]any{"client_id": "c_eve", "channel": "sms", "purpose": "announcements", "source": "intake-form"}),
+		event("b-g4", "group.member_added", now, map[string]any{"group_id": "g_night", "client_id": "c_eve"}),
 		event("b-c3", "client.upserted", now, map[string]any{"client_id": "c_dee", "first_name": "Dee", "timezone": deeZone, "phone": "+14155550124"}),
 		event("b-k3", "consent.granted", now, map[string]any{"client_id": "c_dee", "channel": "sms", "purpose": "announcements", "source": "intake-form"}),
 		event("b-g3", "group.member_added", now, map[string]any{"group_id": "g_grief", "client_id": "c_dee"}),
@@ -245,7 +260,10 @@ func TestConsoleInChromium(t *testing.T) {
 	if status, body := p.do(t, http.MethodPost, "/v1/events", events); status != http.StatusAccepted {
 		t.Fatalf("seeding events: %d %v", status, body)
 	}
-	if status, body := p.do(t, http.MethodPost, "/v1/events", []any{event("b-g2", "group.upserted", now, map[string]any{"group_id": "g_grief", "name": "Grief circle"})}); status != http.StatusAccepted {
+	if status, body := p.do(t, http.MethodPost, "/v1/events", []any{
+		event("b-g2", "group.upserted", now, map[string]any{"group_id": "g_grief", "name": "Grief circle"}),
+		event("b-g5", "group.upserted", now, map[string]any{"group_id": "g_night", "name": "Night owls"}),
+	}); status != http.StatusAccepted {
 		t.Fatalf("group.upserted: %d %v", status, body)
 	}
 	waitFor(t, time.Now().Add(15*time.Second), "the seeded client", func() bool { var c map[string]any; return p.get("/v1/clients/c_bo", &c) })
@@ -381,6 +399,39 @@ func TestConsoleInChromium(t *testing.T) {
 			t.Fatalf("sent %q, want 1", got)
 		}
 		b.screenshot("announcement-desktop")
+
+		// One that waits for quiet hours to end, cancelled meanwhile.
+		b.do("compose to the night group", chromedp.Navigate(base+"/announcements?group=g_night"), chromedp.WaitVisible(chromedp.CSS("#body")),
+			chromedp.SendKeys(chromedp.CSS("#body"), "Hi from the practice: the group meets on Monday at 7pm."))
+		b.waitText("the preview counts Eve", "#preview-recipients", "1 person will get it")
+		b.do("send it", chromedp.Click(chromedp.CSS("#send")), chromedp.WaitVisible(chromedp.CSS("#cancel-form")))
+		b.waitText("Eve's message waits for the morning", "#a-deferred", "1")
+		b.do("cancel it", chromedp.Click(chromedp.CSS("#cancel-form button")), chromedp.WaitVisible(chromedp.CSS(".flash")))
+		b.waitText("the announcement is cancelled", "#a-state", "cancelled")
+		b.waitText("Eve's message is counted cancelled", "#a-cancelled", "1")
+		if got := b.text("#a-sent"); got != "0" {
+			t.Fatalf("after cancel, sent %q, want 0", got)
+		}
+	}
+
+	// Resume the paused client.
+	b.do("resume Ada", chromedp.Navigate(base+"/clients/c_ada"), chromedp.WaitVisible(chromedp.CSS("#pause-h")),
+		chromedp.Click(chromedp.CSS("#care-pause button[type=submit]")), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	b.waitText("Ada is not paused", "#pause-state", "not paused")
+
+	// An admin adds a staff account; its password is shown once.
+	b.do("open staff", chromedp.Click(chromedp.CSS(`nav a[href="/staff"]`)), chromedp.WaitVisible(chromedp.CSS("#new-email")),
+		chromedp.SendKeys(chromedp.CSS("#new-email"), "fay@example.org"), chromedp.Click(chromedp.CSS(`form[action="/staff"] button`)),
+		chromedp.WaitVisible(chromedp.CSS("#new-password")))
+	fayPW := b.text("#new-password")
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.PostForm(base+"/login", url.Values{"email": {"fay@example.org"}, "password": {fayPW}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("Fay's login with the password the page showed: %d", resp.StatusCode)
 	}
 
 	// Every page and link answers for a logged-in person, and fits 320 px.
