@@ -7,6 +7,7 @@
 //	nudge fakeprovider   fake Twilio and SendGrid APIs for tests and staging
 //	nudge staff     add, list, disable console accounts; reset passwords
 //	nudge bench-reminders   measure reminder scheduling (rate, memory, lateness)
+//	nudge bench-announce    measure an announcement's fan-out (enqueue time, drain rate)
 //
 // Every flag can also be set through an environment variable: --api-token
 // is NUDGE_API_TOKEN, --database-url is NUDGE_DATABASE_URL, and so on.
@@ -41,6 +42,7 @@ type cli struct {
 	Probe        probeCmd        `cmd:"" help:"GET a health URL and exit 0 on 2xx (a healthcheck for the shell-less image)."`
 	FakeProvider fakeProviderCmd `cmd:"" name:"fakeprovider" help:"Run the fake Twilio and SendGrid APIs as their own process (point serve at them with NUDGE_TWILIO_API_URL / NUDGE_SENDGRID_API_URL)."`
 
+	BenchAnnounce  benchAnnounceCmd  `cmd:"" name:"bench-announce" help:"Measure an announcement to a large group: time to enqueue every member, drain rate against the pacing limit."`
 	BenchReminders benchRemindersCmd `cmd:"" name:"bench-reminders" help:"Measure reminder scheduling on an embedded JetStream: rate, memory, firing lateness."`
 	Bench          benchCmd          `cmd:"" help:"Measure the delivery pipeline (embedded NATS, SQLite or Postgres, fake providers) beside the raw JetStream rate."`
 

@@ -132,9 +132,9 @@ func anySlice(ss []string) []any {
 	return out
 }
 
-// Audience reads profiles, the purpose's consent and suppressions for many
-// clients in three queries. The consent fold is Consents' rule: per
-// channel, the newest entry by OccurredAt (ties by Seq) is current.
+// Audience reads profiles, the purpose's consent, care pauses and
+// suppressions for many clients in a few queries. Consent is decided by
+// the one rule, store.CurrentConsent, for the client's current address.
 func (s *Store) Audience(ctx context.Context, clientIDs []string, purpose vocab.Purpose) ([]store.AudienceMember, error) {
 	if err := validPurpose(purpose); err != nil {
 		return nil, err
@@ -181,26 +181,41 @@ func (s *Store) Audience(ctx context.Context, clientIDs []string, purpose vocab.
 	}
 
 	rows, err = s.read.QueryContext(ctx, s.rebind(`
-		SELECT client_id, channel, action, source, wording_version, occurred_at
+		SELECT seq, client_id, channel, purpose, action, address, source, wording_version, occurred_at
 		FROM consent_ledger WHERE purpose = ? AND client_id IN (`+placeholders(len(clientIDs))+`)
-		ORDER BY client_id, channel, occurred_at, seq`), append([]any{purpose}, anySlice(clientIDs)...)...)
+		ORDER BY seq`), append([]any{string(purpose)}, anySlice(clientIDs)...)...)
 	if err != nil {
 		return fail(err)
 	}
+	ledgers := map[string][]store.ConsentEntry{}
 	for rows.Next() {
-		var id, action string
-		var channel vocab.Channel
-		cs := store.ConsentState{Purpose: purpose}
-		if err := rows.Scan(&id, &channel, &action, &cs.Source, &cs.WordingVersion, scanTime(&cs.Since)); err != nil {
+		var e store.ConsentEntry
+		var action string
+		if err := rows.Scan(&e.Seq, &e.ClientID, &e.Channel, &e.Purpose, &action, &e.Address, &e.Source, &e.WordingVersion,
+			scanTime(&e.OccurredAt)); err != nil {
 			rows.Close()
 			return fail(err)
 		}
-		cs.Channel, cs.Active = channel, store.ConsentAction(action) == store.ConsentGranted
-		out[index[id]].Consent[channel] = cs // ordered: the last one is current
+		e.Action = store.ConsentAction(action)
+		ledgers[e.ClientID] = append(ledgers[e.ClientID], e)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return fail(err)
+	}
+	// The one consent rule (store.CurrentConsent), for the address the
+	// client has now on each channel.
+	for i := range out {
+		m := &out[i]
+		for _, ch := range vocab.Channels() {
+			addr := m.Client.Phone
+			if ch == vocab.Email {
+				addr = m.Client.Email
+			}
+			if cs, ok := store.CurrentConsent(ledgers[m.ClientID], ch, purpose, addr); ok {
+				m.Consent[ch] = cs
+			}
+		}
 	}
 
 	rows, err = s.read.QueryContext(ctx, s.rebind(`SELECT `+carePauseColumns+` FROM care_pauses WHERE client_id IN (`+
