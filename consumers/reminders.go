@@ -462,8 +462,14 @@ func (rs *ReminderScheduler) cancel(ctx context.Context, s store.Session, existi
 // confirm queues the booked confirmation: now when the client's window is
 // open, else at its next opening, and not at all once the session started.
 func (rs *ReminderScheduler) confirm(ctx context.Context, s store.Session, c store.Client, ch vocab.Channel, vars map[string]any, now time.Time, loc *time.Location) error {
+	return rs.confirmAs(ctx, BookedKey(s.ID, ch), s, c, ch, vars, now, loc)
+}
+
+// confirmAs is confirm under key. A deferred confirmation is on the
+// ledger at once, pending with its time, so it is never silent.
+func (rs *ReminderScheduler) confirmAs(ctx context.Context, key string, s store.Session, c store.Client, ch vocab.Channel, vars map[string]any, now time.Time, loc *time.Location) error {
 	n := Notification{
-		Key: BookedKey(s.ID, ch), ClientID: c.ID, Channel: ch, Purpose: vocab.Reminders, Kind: templates.KindBooked,
+		Key: key, ClientID: c.ID, Channel: ch, Purpose: vocab.Reminders, Kind: templates.KindBooked,
 		Vars: vars, SessionID: s.ID, SessionVersion: s.Version, SessionStarts: s.StartsAt, NotAfter: s.StartsAt,
 	}
 	w := rs.cfg.Policy.Window
@@ -476,6 +482,15 @@ func (rs *ReminderScheduler) confirm(ctx context.Context, s store.Session, c sto
 	at := quiethours.NextAllowed(now, loc, w)
 	if !at.Before(s.StartsAt) {
 		return nil
+	}
+	if err := rs.store.SetDeferral(ctx, store.Deferral{Key: key, NotBefore: at, Why: "quiet_hours"}); err != nil {
+		return fmt.Errorf("recording the deferral of %s: %w", key, err)
+	}
+	if _, _, err := rs.store.CreateDelivery(ctx, store.Delivery{
+		ID: store.NewDeliveryID(), IdempotencyKey: key, ClientID: c.ID, Channel: ch, Purpose: vocab.Reminders,
+		Template: templates.KindBooked, To: clientAddress(c, ch), State: store.DeliveryPending, SessionID: s.ID, SessionVersion: s.Version,
+	}); err != nil {
+		return fmt.Errorf("recording the deferred booked confirmation of %s: %w", s.ID, err)
 	}
 	if err := rs.disp.NotifyAt(ctx, n, at); err != nil {
 		return fmt.Errorf("deferring booked confirmation of %s: %w", s.ID, err)

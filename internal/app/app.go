@@ -188,7 +188,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return err
 	}
-	ingest := &consumers.Ingest{Store: st, Logger: log, Sessions: reminders, Jobs: []consumers.EventHook{encourage, nudges}}
+	ingest := &consumers.Ingest{Store: st, Logger: log, Sessions: reminders, Jobs: []consumers.EventHook{encourage, nudges, reminders}}
 	if !cfg.Calcom.TrustContact {
 		ingest.UntrustedContactSources = []string{cfg.Calcom.EventSource()}
 	}
