@@ -304,15 +304,24 @@ func TestConsoleInChromium(t *testing.T) {
 
 	b := newBrowser(t)
 
-	// Log in with the keyboard only.
-	b.do("open the console", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#email")))
+	// Log in with the keyboard only, from a crisis alert's link to the
+	// inbox item; the login leads back to it.
+	var crisisID string
+	for _, m := range inboxMessages(p) {
+		if m.Body == "I want to end it all" {
+			crisisID = m.ID
+		}
+	}
+	b.do("open the alert's link", chromedp.Navigate(base+"/inbox#msg-"+crisisID), chromedp.WaitVisible(chromedp.CSS("#email")))
 	b.do("log in by keyboard",
 		chromedp.SendKeys(chromedp.CSS("#email"), "admin@localhost"),
 		chromedp.SendKeys(chromedp.CSS("#email"), kb.Tab),
 		chromedp.SendKeys(chromedp.CSS("#password"), adminPW+kb.Enter),
-		chromedp.WaitVisible(chromedp.CSS("#crisis-h")))
+		chromedp.WaitVisible(chromedp.CSS("#inbox-list")))
+	b.waitJS("the login leads back to the inbox item", `location.pathname === "/inbox" && location.hash === "#msg-`+crisisID+`" && !!document.getElementById("msg-`+crisisID+`")`)
+	b.do("open Today", chromedp.Click(chromedp.CSS(`nav a[href="/"]`)), chromedp.WaitVisible(chromedp.CSS("#crisis-h")))
 	if got := b.text("h1"); got != "Today" {
-		t.Fatalf("after login the page is %q, want Today", got)
+		t.Fatalf("the page is %q, want Today", got)
 	}
 	b.waitText("the crisis message is pinned on Today", "#crisis-list", "I want to end it all")
 	b.waitText("the reminder is listed", "main", "Ada")
@@ -455,6 +464,20 @@ func TestConsoleInChromium(t *testing.T) {
 	// Log out: the session ends.
 	b.do("log out", chromedp.Click(chromedp.CSS(".logout button")), chromedp.WaitVisible(chromedp.CSS("#email")))
 	b.do("the console asks to log in again", chromedp.Navigate(base+"/inbox"), chromedp.WaitVisible(chromedp.CSS("#email")))
+}
+
+type inboxMessage struct {
+	ID        string `json:"id"`
+	Body      string `json:"body"`
+	HandledBy string `json:"handled_by"`
+}
+
+func inboxMessages(p *devProcess) []inboxMessage {
+	var out struct {
+		Messages []inboxMessage `json:"messages"`
+	}
+	p.get("/v1/inbox?all=true", &out)
+	return out.Messages
 }
 
 var hrefRE = regexp.MustCompile(`href="([^"]+)"`)

@@ -133,6 +133,10 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     localTimes(document);
+    // A link to an inbox item (/inbox#msg-…, as in crisis alerts) keeps its
+    // fragment through the login: the server never sees fragments.
+    var next = document.querySelector("form[action='/login'] input[name=next]");
+    if (next && location.hash && next.value.indexOf("#") < 0) next.value += location.hash;
     var form = document.getElementById("compose");
     if (form) compose(form);
     var box = document.getElementById("progress");
