@@ -101,6 +101,14 @@ func newBrowser(t *testing.T) *browser {
 	return b
 }
 
+// keep saves a screenshot for people to look at, when NUDGE_SCREENSHOT_DIR
+// asks for them (failures always save one).
+func (b *browser) keep(name string) {
+	if os.Getenv("NUDGE_SCREENSHOT_DIR") != "" {
+		b.screenshot(name)
+	}
+}
+
 // screenshot saves the page as NAME.png and logs where.
 func (b *browser) screenshot(name string) {
 	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
@@ -326,7 +334,7 @@ func TestConsoleInChromium(t *testing.T) {
 	b.waitText("the crisis message is pinned on Today", "#crisis-list", "I want to end it all")
 	b.waitText("the reminder is listed", "main", "Ada")
 	b.waitText("Dee's reminder shows her confirmation", "main", "confirmed")
-	b.screenshot("today-desktop")
+	b.keep("today-desktop")
 
 	// Resolve the crisis message from Today.
 	b.do("resolve the crisis message", chromedp.Click(chromedp.CSS("#crisis-list button")), chromedp.WaitVisible(chromedp.CSS(".flash")))
@@ -357,7 +365,7 @@ func TestConsoleInChromium(t *testing.T) {
 	b.do("pause the client", chromedp.SetValue(chromedp.CSS("#scope"), "all"),
 		chromedp.Click(chromedp.CSS(`#care-pause button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
 	b.waitText("the page shows the pause", "#pause-state", "paused")
-	b.screenshot("client-desktop")
+	b.keep("client-desktop")
 	var client struct {
 		CarePause *struct {
 			Scope       string `json:"scope"`
@@ -394,20 +402,20 @@ func TestConsoleInChromium(t *testing.T) {
 		if got := b.value("#body"); got != refused {
 			t.Fatalf("after the refusal the message box holds %q, want the text as typed", got)
 		}
-		b.screenshot("compose-refused")
+		b.keep("compose-refused")
 		b.waitJS("clear the message box", `(() => { const e = document.getElementById("body"); if (!e) return false; e.value = ""; return e.value === ""; })()`)
 		b.do("write a message", chromedp.SendKeys(chromedp.CSS("#body"), "Hi from the practice: the Thursday group meets at 6pm this week."))
 		b.waitText("the preview counts recipients", "#preview-recipients", "1 person will get it")
 		b.waitText("the preview gives exclusions by reason", "#preview-excluded", "1 no consent")
 		b.waitText("the paused client is left out", "#preview-excluded", "1 care paused")
 		b.waitText("the preview counts SMS segments", "#preview", "segment")
-		b.screenshot("compose-desktop")
+		b.keep("compose-desktop")
 		b.do("send", chromedp.Click(chromedp.CSS("#send")), chromedp.WaitVisible(chromedp.CSS("#progress")))
 		b.waitText("progress reaches done", "#a-state", "done")
 		if got := b.text("#a-sent"); got != "1" {
 			t.Fatalf("sent %q, want 1", got)
 		}
-		b.screenshot("announcement-desktop")
+		b.keep("announcement-desktop")
 
 		// One that waits for quiet hours to end, cancelled meanwhile.
 		b.do("compose to the night group", chromedp.Navigate(base+"/announcements?group=g_night"), chromedp.WaitVisible(chromedp.CSS("#body")),
@@ -452,14 +460,14 @@ func TestConsoleInChromium(t *testing.T) {
 		if width > 320 {
 			b.screenshot("narrow" + strings.ReplaceAll(path, "/", "_"))
 			t.Errorf("%s is %d px wide on a 320 px screen", path, width)
-		} else if os.Getenv("NUDGE_SCREENSHOT_DIR") != "" {
-			b.screenshot("narrow" + strings.NewReplacer("/", "_", "?", "_", "&", "_", "=", "_").Replace(path))
+		} else {
+			b.keep("narrow" + strings.NewReplacer("/", "_", "?", "_", "&", "_", "=", "_").Replace(path))
 		}
 	}
 	b.do("today at 320 px", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#crisis-h")))
-	b.screenshot("today-320")
+	b.keep("today-320")
 	b.do("client at 320 px", chromedp.Navigate(base+"/clients/c_ada"), chromedp.WaitVisible(chromedp.CSS("#pause-h")))
-	b.screenshot("client-320")
+	b.keep("client-320")
 
 	// Log out: the session ends.
 	b.do("log out", chromedp.Click(chromedp.CSS(".logout button")), chromedp.WaitVisible(chromedp.CSS("#email")))
