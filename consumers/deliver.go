@@ -183,9 +183,11 @@ func (dl *Deliverer) Handle(ctx context.Context, msg jetstream.Msg) error {
 // after all (a redelivery, a deferral coming due, another worker). Then it
 // decides again from that row, as if it had read it first.
 func (dl *Deliverer) Deliver(ctx context.Context, n Notification) error {
-	err := dl.deliver(ctx, n, false)
+	a := &attempt{}
+	err := dl.deliver(ctx, n, a)
 	if errors.Is(err, errKeyTaken) {
-		return dl.deliver(ctx, n, true)
+		a.readLedger = true
+		return dl.deliver(ctx, n, a)
 	}
 	return err
 }
@@ -193,9 +195,18 @@ func (dl *Deliverer) Deliver(ctx context.Context, n Notification) error {
 // errKeyTaken: a write for a key presumed fresh found its row.
 var errKeyTaken = errors.New("the notification key has a ledger row")
 
-// deliver is Deliver; readLedger reads the key's row first rather than
-// presuming the key fresh.
-func (dl *Deliverer) deliver(ctx context.Context, n Notification, readLedger bool) error {
+// attempt is what one Deliver call carries from a try that presumed the
+// key fresh to the try that decides from its row.
+type attempt struct {
+	// readLedger reads the key's row first rather than presuming it fresh.
+	readLedger bool
+	// paced: the pacer already gave this call its turn; a second try
+	// does not take another (a deferral coming due would take two).
+	paced bool
+}
+
+// deliver is one try of Deliver.
+func (dl *Deliverer) deliver(ctx context.Context, n Notification, a *attempt) error {
 	sender, ok := dl.Senders[n.Channel]
 	if !ok {
 		return Permanent(fmt.Errorf("no sender configured for channel %q", n.Channel))
@@ -228,7 +239,7 @@ func (dl *Deliverer) deliver(ctx context.Context, n Notification, readLedger boo
 	// write: skipped with the reason, or already claimed as "sending".
 	d, fresh := store.Delivery{}, true
 	var err error
-	if readLedger {
+	if a.readLedger {
 		d, err = dl.Store.GetDeliveryByKey(ctx, n.Key)
 		fresh = isNotFound(err)
 	}
@@ -299,7 +310,7 @@ func (dl *Deliverer) deliver(ctx context.Context, n Notification, readLedger boo
 			if fresh {
 				if _, created, err := dl.Store.CreateDelivery(ctx, d); err != nil {
 					return fmt.Errorf("recording delivery %s: %w", n.Key, err)
-				} else if !created && !readLedger {
+				} else if !created && !a.readLedger {
 					return errKeyTaken
 				}
 			}
@@ -315,8 +326,11 @@ func (dl *Deliverer) deliver(ctx context.Context, n Notification, readLedger boo
 		}
 	}
 
-	if err := dl.pace(ctx, n); err != nil {
-		return err
+	if !a.paced {
+		if err := dl.pace(ctx, n); err != nil {
+			return err
+		}
+		a.paced = true
 	}
 	// Claim this attempt: of all workers holding this notification, only
 	// the one whose write wins calls the provider. A fresh key is claimed
@@ -333,7 +347,7 @@ func (dl *Deliverer) deliver(ctx context.Context, n Notification, readLedger boo
 	if err != nil {
 		return fmt.Errorf("recording attempt of %s: %w", d.ID, err)
 	}
-	if !ok && fresh && !readLedger {
+	if !ok && fresh && !a.readLedger {
 		return errKeyTaken
 	}
 	if !ok {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/nudgehq/nudge/internal/store"
 	"github.com/nudgehq/nudge/internal/vocab"
@@ -81,5 +82,39 @@ func TestDeliverFreshKeyWithoutLedgerRead(t *testing.T) {
 	}
 	if d := f.ledger(t, skipped.IdempotencyKey); d.State != store.DeliverySkipped || len(outbound(f.twilio)) != 2 {
 		t.Errorf("skipped row after delivery: %+v and %d messages", d, len(outbound(f.twilio)))
+	}
+}
+
+// countingPacer counts the turns it gives.
+type countingPacer struct{ turns atomic.Int64 }
+
+func (p *countingPacer) Wait(context.Context, string) error { p.turns.Add(1); return nil }
+func (p *countingPacer) Pause(context.Context, string, time.Duration) error {
+	return nil
+}
+
+// A deferral coming due has its row already: the try that presumed the key
+// fresh took the pacer's turn, the try that decides from the row does not
+// take a second one.
+func TestDeliverRowFoundAfterPacingTakesOneTurn(t *testing.T) {
+	f := newDeliverFixture(t)
+	pacer := &countingPacer{}
+	f.dl.Pacer = pacer
+	f.consent(t, "c1", "sms", vocab.Announcements, store.ConsentGranted)
+	pending, _, err := f.st.CreateDelivery(t.Context(), store.Delivery{
+		IdempotencyKey: "ann:deferred:c1:sms", ClientID: "c1", Channel: "sms", Purpose: vocab.Announcements,
+		Template: "announcement", To: "+14155550101", State: store.DeliveryPending,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.dl.Deliver(t.Context(), announcement(pending.IdempotencyKey)); err != nil {
+		t.Fatal(err)
+	}
+	if got := pacer.turns.Load(); got != 1 {
+		t.Errorf("%d pacer turns for one message, want 1", got)
+	}
+	if d := f.ledger(t, pending.IdempotencyKey); d.State != store.DeliverySent || len(outbound(f.twilio)) != 1 {
+		t.Errorf("ledger %+v, %d messages", d, len(outbound(f.twilio)))
 	}
 }
