@@ -284,3 +284,15 @@ func TestHealthWordsAreWholeWords(t *testing.T) {
 		}
 	}
 }
+
+// Only the double opt-in request may ask for YES: there YES is exactly the
+// opt-in it names; anywhere else it is a keyword trap.
+func TestLintYESOnlyInTheOptInRequest(t *testing.T) {
+	ask := "{{.PracticeName}} texts: reply YES to join, about {{.PerWeek}} a week. Msg & data rates may apply. Reply HELP for help. {{.OptOutLine}}"
+	if got := lintOverride(t, map[string]string{"optin_request.en.sms.tmpl": ask}, "optin_request.en.sms.tmpl", RuleKeywordTrap); len(got) != 0 {
+		t.Errorf("the opt-in request asking for YES: %v", got)
+	}
+	if got := lintOverride(t, map[string]string{"help.en.sms.tmpl": ask + " {{.EmergencyFooter}}"}, "help.en.sms.tmpl", RuleKeywordTrap); len(got) == 0 {
+		t.Error("a help text asking for YES passed the lint")
+	}
+}
