@@ -330,3 +330,19 @@ func clientLocation(c store.Client) *time.Location {
 	}
 	return time.UTC
 }
+
+// HandleOptOut is the Handler of the "encouragement-optouts" consumer: a
+// client.opted_out from any path (an SMS STOP, Twilio 21610, a SendGrid
+// unsubscribe, the unsubscribe link) re-syncs the client's schedule at
+// once, which purges it when no channel with consent is left.
+func (j *Job) HandleOptOut(ctx context.Context, msg jetstream.Msg) error {
+	ev, err := publishers.ParseEmitted(msg.Data())
+	if err != nil {
+		return consumers.Permanent(fmt.Errorf("client.opted_out on %s: %w", msg.Subject(), err))
+	}
+	d, err := publishers.DataAs[publishers.ClientOptedOut](ev)
+	if err != nil {
+		return consumers.Permanent(err)
+	}
+	return j.Sync(ctx, d.ClientID)
+}

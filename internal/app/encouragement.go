@@ -56,5 +56,19 @@ func startEncouragement(ctx, startCtx context.Context, js jetstream.JetStream, j
 	if err != nil {
 		return nil, fmt.Errorf("opening encouragement consumer: %w", err)
 	}
-	return consumers.Runner{Name: bus.ConsumerEncouragement, Handler: job.Handle, Logger: log, Observe: observe}.Start(ctx, c)
+	stopFires, err := consumers.Runner{Name: bus.ConsumerEncouragement, Handler: job.Handle, Logger: log, Observe: observe}.Start(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	oc, err := openConsumer(startCtx, js, bus.StreamOut, bus.ConsumerEncouragementOptOuts, log)
+	if err != nil {
+		_ = stopFires(context.Background())
+		return nil, fmt.Errorf("opening encouragement opt-out consumer: %w", err)
+	}
+	stopOptOuts, err := consumers.Runner{Name: bus.ConsumerEncouragementOptOuts, Handler: job.HandleOptOut, Logger: log, Observe: observe}.Start(ctx, oc)
+	if err != nil {
+		_ = stopFires(context.Background())
+		return nil, err
+	}
+	return joinStops(stopFires, stopOptOuts), nil
 }

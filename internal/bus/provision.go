@@ -38,7 +38,11 @@ const (
 	// ConsumerEncouragement reads the fires of the clients' recurring
 	// encouragement schedules (cron, in each client's zone).
 	ConsumerEncouragement = "encouragement"
-	SubjectsFired         = subject.AllFired
+	// ConsumerEncouragementOptOuts hears every client.opted_out nudge
+	// emits, whatever path revoked (package consent), and re-syncs that
+	// client's encouragement schedule (purging it).
+	ConsumerEncouragementOptOuts = "encouragement-optouts"
+	SubjectsFired                = subject.AllFired
 
 	// NUDGE_INBOUND holds the messages clients send (nudge.inbound.<channel>),
 	// queued by the provider webhook before it answers; the inbound
@@ -205,6 +209,15 @@ func (t Topology) ConsumerConfigs() map[string][]jetstream.ConsumerConfig {
 			DeliverPolicy: jetstream.DeliverAllPolicy,
 			AckWait:       30 * time.Second,
 			MaxDeliver:    -1, // an alert is never given up on
+			Replicas:      t.Replicas,
+		}, {
+			Durable:       ConsumerEncouragementOptOuts,
+			Description:   "Purges a client's encouragement schedule on every opt-out (STOP, carrier opt-out, SendGrid unsubscribe)",
+			FilterSubject: subject.Out("client.opted_out"),
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			DeliverPolicy: jetstream.DeliverNewPolicy,
+			AckWait:       30 * time.Second,
+			MaxDeliver:    20,
 			Replicas:      t.Replicas,
 		}},
 		StreamAdvisories: {{
