@@ -278,7 +278,9 @@ func Run(ctx context.Context, cfg Config) (err error) {
 			extra[pattern] = tracing.Handler("webhook "+pattern, pattern, h)
 		}
 		inbox := hooks.InboxHandler()
-		authed["/v1/inbox"], authed["/v1/inbox/"] = inbox, inbox
+		for _, pattern := range webhook.InboxPatterns {
+			authed[pattern] = inbox
+		}
 	}
 
 	// HTTP.

@@ -77,7 +77,7 @@ type Config struct {
 // Server serves the HTTP API.
 type Server struct {
 	cfg     Config
-	mux     *http.ServeMux
+	mux     *routeMux
 	handler http.Handler // mux with the headers every response carries
 	// cop refuses state-changing browser requests from other origins.
 	cop *http.CrossOriginProtection
@@ -102,7 +102,7 @@ func New(cfg Config) *Server {
 	if cfg.PasswordParams == (staff.Params{}) {
 		cfg.PasswordParams = staff.DefaultParams
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), cop: http.NewCrossOriginProtection(),
+	s := &Server{cfg: cfg, mux: &routeMux{ServeMux: http.NewServeMux()}, cop: http.NewCrossOriginProtection(),
 		dummyHash: sync.OnceValue(func() string { return staff.DummyHash(cfg.PasswordParams) })}
 	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Scheme != "" && u.Host != "" {
 		s.secureCookie = u.Scheme == "https"
@@ -130,9 +130,10 @@ func (s *Server) routes() {
 	s.mux.Handle("POST /v1/deadletters/{id}/replay", s.auth(http.HandlerFunc(s.replayDeadLetter)))
 	s.staffRoutes()
 	s.announcementRoutes()
+	s.openAPIRoute()
 	s.clientRoutes()
 	s.consoleRoutes()
-	healthRoutes(s.mux, s.cfg.Ready, s.cfg.Logger)
+	healthRoutes(s.mux.ServeMux, s.cfg.Ready, s.cfg.Logger)
 	if s.cfg.Metrics != nil {
 		s.mux.Handle("GET /metrics", s.cfg.Metrics)
 	}

@@ -28,11 +28,15 @@ import (
 // the handler behind staff authentication (the API token).
 func (h *Handler) InboxHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/inbox", h.listInbox)
-	mux.HandleFunc("GET /v1/inbox/{id}", h.getInbox)
-	mux.HandleFunc("POST /v1/inbox/{id}/resolve", h.resolveInbox)
+	mux.HandleFunc(InboxPatterns[0], h.listInbox)
+	mux.HandleFunc(InboxPatterns[1], h.getInbox)
+	mux.HandleFunc(InboxPatterns[2], h.resolveInbox)
 	return mux
 }
+
+// InboxPatterns are the routes InboxHandler serves; the caller mounts the
+// handler on each (and the OpenAPI test checks they are documented).
+var InboxPatterns = []string{"GET /v1/inbox", "GET /v1/inbox/{id}", "POST /v1/inbox/{id}/resolve"}
 
 type inboxView struct {
 	ID          string        `json:"id"`
