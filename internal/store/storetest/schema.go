@@ -36,6 +36,7 @@ func RunSchema(t *testing.T, d migrate.Dialect, newDSN func(t *testing.T) string
 	}
 
 	runConsentAddressBackfill(t, d, newDSN, open)
+	runEventSourceKeyUpgrade(t, d, newDSN, open)
 
 	t.Run("EmptyDatabase", func(t *testing.T) {
 		t.Parallel()
