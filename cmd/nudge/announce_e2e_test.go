@@ -190,12 +190,67 @@ func TestAnnouncementEndToEnd(t *testing.T) {
 		t.Errorf("no audit row for the urgent announcement: %v", audit)
 	}
 
+	// Not urgent, to a member whose clock says night: deferred into their
+	// window, not sent; cancelling settles it at once.
+	zone := nightZone(t)
+	night := []any{
+		event("g2-name", "group.upserted", time.Now().Add(-time.Minute), map[string]any{"group_id": "g2", "name": "Night owls"}),
+		event("client-n1", "client.upserted", time.Now().Add(-time.Minute), map[string]any{"client_id": "n1", "first_name": "Nia", "timezone": zone, "phone": "+14155559101"}),
+		event("consent-n1", "consent.granted", time.Now().Add(-time.Minute), map[string]any{"client_id": "n1", "channel": "sms", "purpose": "announcements", "source": "e2e"}),
+		event("member-n1", "group.member_added", time.Now().Add(-time.Minute), map[string]any{"group_id": "g2", "client_id": "n1"}),
+	}
+	if status, body := p.do(t, http.MethodPost, "/v1/events", night); status != http.StatusAccepted {
+		t.Fatalf("posting night events: %d %v", status, body)
+	}
+	p.eventually(t, "/v1/groups/g2", func(m map[string]any) bool {
+		ms := m["members"].([]any)
+		return len(ms) == 1 && ms[0].(map[string]any)["reachable"] == true
+	})
+	if status, body := p.do(t, http.MethodPost, "/v1/announcements", map[string]any{"announcement_id": "a4", "group_id": "g2", "body": "See you Tuesday."}); status != http.StatusAccepted {
+		t.Fatalf("POST a4 = %d %v", status, body)
+	}
+	p.eventuallyWithin(t, 20*time.Second, "/v1/announcements/a4", func(m map[string]any) bool {
+		return m["deferred"] == float64(1) && m["state"] == "sending" && m["sent"] == float64(0)
+	})
+	if status, body := p.do(t, http.MethodPost, "/v1/announcements/a4/cancel", nil); status != http.StatusOK {
+		t.Fatalf("cancel a4 = %d %v", status, body)
+	}
+	p.eventuallyWithin(t, 40*time.Second, "/v1/announcements/a4", func(m map[string]any) bool {
+		return m["cancelled"] == float64(1) && m["deferred"] == float64(0) && m["state"] == "cancelled"
+	})
+	for to := range sentTo() {
+		if to == "sms +14155559101" {
+			t.Errorf("the deferred, cancelled announcement reached its member")
+		}
+	}
+
 	// A lint-failing body is refused with the findings.
 	status, body = p.do(t, http.MethodPost, "/v1/announcements", map[string]any{
 		"announcement_id": "a3", "group_id": "g1", "body": "Our depression group: reply CANCEL to skip."})
 	if status != http.StatusUnprocessableEntity || len(body["lint"].([]any)) != 2 {
 		t.Errorf("lint-failing body = %d %v, want 422 with two findings", status, body)
 	}
+}
+
+// nightZone is a time zone where it is now between 00:00 and 06:00, well
+// outside the default 08:00-21:00 window.
+func nightZone(t *testing.T) string {
+	t.Helper()
+	for off := -12; off <= 12; off++ {
+		name := fmt.Sprintf("Etc/GMT%+d", off)
+		if off == 0 {
+			name = "Etc/GMT"
+		}
+		loc, err := time.LoadLocation(name)
+		if err != nil {
+			continue
+		}
+		if h := time.Now().In(loc).Hour(); h >= 0 && h < 6 {
+			return name
+		}
+	}
+	t.Fatal("no zone where it is night now")
+	return ""
 }
 
 // eventuallyWithin is eventually with its own deadline.
