@@ -13,7 +13,7 @@ import (
 //
 //	GET  /v1/clients?q=&limit=           search by id, first name, email (prefix) or phone digits
 //	GET  /v1/clients/{id}/consents       the consent ledger, oldest first
-//	GET  /v1/clients/{id}/sessions       booked sessions still ahead, soonest first
+//	GET  /v1/clients/{id}/sessions       booked sessions starting after ?since= (RFC 3339; default now), soonest first
 //	POST /v1/clients/{id}/care-pause     {scope?, until?} → publishes client.care_paused
 //	POST /v1/clients/{id}/care-resume    publishes client.care_resumed
 //
@@ -88,7 +88,16 @@ func (s *Server) clientSessions(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, r, err)
 		return
 	}
-	rows, err := s.cfg.Store.UpcomingSessions(r.Context(), id, time.Now())
+	since := time.Now()
+	if v := r.URL.Query().Get("since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			writeError(w, apiError{http.StatusBadRequest, "invalid_since", "since must be an RFC 3339 time", "e.g. 2030-01-31T00:00:00Z"})
+			return
+		}
+		since = t
+	}
+	rows, err := s.cfg.Store.UpcomingSessions(r.Context(), id, since)
 	if err != nil {
 		s.storeError(w, r, err)
 		return

@@ -216,7 +216,7 @@ func (s *Server) clientPage(w http.ResponseWriter, r *http.Request, p *page) (st
 			LocationKind string    `json:"location_kind"`
 		} `json:"sessions"`
 	}
-	s.callAPI(r, http.MethodGet, base+"/sessions", nil, &sessions)
+	s.callAPI(r, http.MethodGet, base+"/sessions?since="+url.QueryEscape(time.Now().Add(-30*24*time.Hour).UTC().Format(time.RFC3339)), nil, &sessions)
 	d.Sessions = sessions.Sessions
 	var dl struct {
 		Deliveries []deliveryView `json:"deliveries"`
