@@ -205,6 +205,8 @@ func TestEncouragementEndToEnd(t *testing.T) {
 	// Double opt-in: HOPE from a known number, then YES.
 	hopePhone := "+14155550164"
 	e.post(t, clientEvents("c_hope", zone, hopePhone, "")...)
+	// The keyword counts from a known number: wait until ingest knows it.
+	e.p.eventually(t, "/v1/clients/c_hope", func(m map[string]any) bool { return m["phone"] == hopePhone })
 	for i, body := range []string{"HOPE", "yes"} {
 		if status, b := e.p.do(t, http.MethodPost, "/v1/dev/inbound", map[string]any{"from": hopePhone, "body": body}); status/100 != 2 {
 			t.Fatalf("inbound %s: %d %v", body, status, b)
