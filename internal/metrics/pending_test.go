@@ -51,6 +51,10 @@ func TestPendingAgainstJetStream(t *testing.T) {
 		t.Fatalf("fetched %d messages, want 2", held)
 	}
 
+	// The metric mirrors the server's consumer info; right after a fetch
+	// the server may still be settling its counts, so wait for them first.
+	settle(ctx, t, c, 3, 2)
+
 	refs := TopologyConsumers(topo)
 	if len(refs) < 2 {
 		t.Fatalf("TopologyConsumers = %v, want ingest and deliver at least", refs)
@@ -106,6 +110,7 @@ func TestPendingAgainstJetStream(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	settle(ctx, t, c, 2, 2)
 	body = scrape(t, m.Handler())
 	for _, w := range []string{
 		`nudge_consumer_pending{consumer="deliver",state="pending",stream="NUDGE_NOTIFY"} 2`,
@@ -183,5 +188,25 @@ func TestRunnerObserve(t *testing.T) {
 			t.Fatalf("exposition lacks %q", missing)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// settle waits until the server's own info on c reports pending and
+// ackPending, and fails the test if it never does.
+func settle(ctx context.Context, t *testing.T, c jetstream.Consumer, pending uint64, ackPending int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		info, err := c.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.NumPending == pending && info.NumAckPending == ackPending {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("consumer info: pending %d, ack pending %d; want %d and %d", info.NumPending, info.NumAckPending, pending, ackPending)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
