@@ -50,6 +50,9 @@ type EventHook interface {
 // Reasons ingest records for events a job acts on rather than the store.
 const (
 	ReasonHandedToJournal = "handed_to_journal" // journal.day_missed, journal.entry_written
+	// ReasonHandedToAnnouncements: the announce consumer fans the
+	// announcement out; GET /v1/announcements/{id} shows its progress.
+	ReasonHandedToAnnouncements = "handed_to_announcements"
 )
 
 // SessionHook reacts to session and client changes the store applied. It
@@ -141,6 +144,8 @@ func (in *Ingest) Apply(ctx context.Context, ev publishers.Event) (store.Result,
 		res, err = in.Store.ApplyEncouragementSchedule(ctx, ref, sch)
 	case publishers.JournalDayMissed, publishers.JournalEntryWritten:
 		res, err = in.Store.RecordEvent(ctx, ref, ReasonHandedToJournal)
+	case publishers.AnnouncementRequested:
+		res, err = in.Store.RecordEvent(ctx, ref, ReasonHandedToAnnouncements)
 	case publishers.GroupMembership:
 		res, err = in.Store.ApplyGroupMembership(ctx, ref, d.GroupID, d.ClientID, ev.Type == publishers.TypeGroupMemberAdded)
 	default:

@@ -77,3 +77,34 @@ func TestIngestUntrustedSourceNeverReplacesContact(t *testing.T) {
 		}
 	}
 }
+
+// Events another job acts on are recorded with a reason naming that job,
+// so GET /v1/events/{id} never reads as "accepted and ignored".
+func TestIngestNamesTheJobThatActs(t *testing.T) {
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "nudge.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	in := &Ingest{Store: st}
+	for _, tc := range []struct {
+		typ  string
+		data any
+		want string
+	}{
+		{publishers.TypeJournalDayMissed, publishers.JournalDayMissed{ClientID: "c1", Date: "2030-01-02", MissedDaysInRow: 1}, ReasonHandedToJournal},
+		{publishers.TypeAnnouncementRequested, publishers.AnnouncementRequested{AnnouncementID: "a1", GroupID: "g1", Body: "Group moves to Room 4 on Friday.", RequestedBy: "front-desk"}, ReasonHandedToAnnouncements},
+	} {
+		ev, err := publishers.NewEvent(tc.typ, "/test", tc.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := in.Apply(t.Context(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Reason != tc.want {
+			t.Errorf("%s recorded with reason %q, want %q", tc.typ, res.Reason, tc.want)
+		}
+	}
+}
