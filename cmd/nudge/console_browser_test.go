@@ -213,7 +213,7 @@ func (b *browser) waitText(step, sel, want string) {
 // answers, every page fits 320 px, and log out.
 func TestConsoleInChromium(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs the binary and a browser")
+		t.Skip("builds and runs the binary and a browser; skipped with -short")
 	}
 	findChromium(t)
 	bin := buildNudge(t)

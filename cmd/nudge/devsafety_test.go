@@ -32,7 +32,7 @@ func TestDataDirLock(t *testing.T) {
 // of the first; one on a busy HTTP port suggests --http.
 func TestSecondDevRefused(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs the binary")
+		t.Skip("builds and runs the binary; skipped with -short")
 	}
 	bin := buildNudge(t)
 	dir := t.TempDir()

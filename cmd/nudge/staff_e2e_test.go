@@ -17,7 +17,7 @@ import (
 // the API, and the console login follows.
 func TestStaffCommands(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs the binary")
+		t.Skip("builds and runs the binary; skipped with -short")
 	}
 	bin := buildNudge(t)
 	dataDir, addr := t.TempDir(), freeAddr(t)

@@ -22,7 +22,7 @@ func runEventSourceKeyUpgrade(t *testing.T, d migrate.Dialect, newDSN func(t *te
 		t.Cleanup(func() { s.Close() })
 		withDB, ok := s.(interface{ DB() *sql.DB })
 		if !ok {
-			t.Skip("store has no DB() *sql.DB")
+			t.Fatal("store has no DB() *sql.DB; every store of this suite is a database/sql store")
 		}
 		noErr(t, "migrate up to 9", migrate.UpTo(ctx, withDB.DB(), d, 9))
 		old := store.EventRef{ID: "42", Type: "client.upserted", Source: "/booking", Time: at(0)}
