@@ -45,10 +45,15 @@ func (s *Store) ApplyGroupMembership(ctx context.Context, ev store.EventRef, gro
 
 // GroupMembers returns the active members' client ids, sorted.
 func (s *Store) GroupMembers(ctx context.Context, groupID string) ([]string, error) {
-	rows, err := s.read.QueryContext(ctx, s.rebind(`
+	return s.memberIDs(ctx, groupID, `
 		SELECT client_id FROM group_memberships
 		WHERE group_id = ? AND active = ?
-		ORDER BY client_id`), groupID, true)
+		ORDER BY client_id`, groupID, true)
+}
+
+// memberIDs runs a query that selects client ids of groupID's members.
+func (s *Store) memberIDs(ctx context.Context, groupID, query string, args ...any) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, s.rebind(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing members of group %s: %w", groupID, err)
 	}

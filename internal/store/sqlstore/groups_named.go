@@ -97,26 +97,10 @@ func (s *Store) GroupMembersAfter(ctx context.Context, groupID, after string, li
 	if limit <= 0 {
 		limit = 1000
 	}
-	rows, err := s.read.QueryContext(ctx, s.rebind(`
+	return s.memberIDs(ctx, groupID, `
 		SELECT client_id FROM group_memberships
 		WHERE group_id = ? AND active = ? AND client_id > ?
-		ORDER BY client_id LIMIT ?`), groupID, true, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("listing members of group %s: %w", groupID, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("listing members of group %s: %w", groupID, err)
-		}
-		out = append(out, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("listing members of group %s: %w", groupID, err)
-	}
-	return out, nil
+		ORDER BY client_id LIMIT ?`, groupID, true, after, limit)
 }
 
 // placeholders returns "?, ?, …" for n values.
