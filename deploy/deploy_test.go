@@ -1,24 +1,30 @@
 // Package deploy_test validates what deploy/ ships, offline: the compose
 // file against the compose-spec schema (compose-go, the loader Docker
-// Compose itself uses), the Kubernetes manifests against the Kubernetes API
-// types (strict decoding with k8s.io/api: an unknown or mistyped field
-// fails), and the properties the issue asks of both.
+// Compose itself uses), the Kubernetes manifests against the Kubernetes
+// OpenAPI schemas (kubeconform, strict, with the schemas committed under
+// testdata/ by internal/genschemas), the NATS config the Helm values merge
+// with the server's own parser, and the properties the issue asks of all.
 package deploy_test
 
 import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/yannh/kubeconform/pkg/validator"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -26,6 +32,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
 )
 
 // loadCompose loads compose.yaml as `docker compose` would, from a copy of
@@ -150,8 +157,72 @@ func TestComposeSchemaRejectsMistakes(t *testing.T) {
 	}
 }
 
+// kubernetesVersion is the Kubernetes release whose OpenAPI spec the
+// committed schemas come from (go run ./deploy/internal/genschemas).
+const kubernetesVersion = "1.37.2"
+
+// schemaLocation is kubeconform's default layout, on disk:
+// testdata/kubernetes-schemas/v1.37.2-standalone-strict/deployment-apps-v1.json.
+const schemaLocation = "testdata/kubernetes-schemas/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json"
+
+// manifestFiles lists the Kubernetes manifests; *-values.yaml are Helm
+// values, not manifests (the generator skips them the same way).
+func manifestFiles(t *testing.T) []string {
+	t.Helper()
+	all, err := filepath.Glob("kubernetes/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, f := range all {
+		if !strings.HasSuffix(f, "-values.yaml") {
+			files = append(files, f)
+		}
+	}
+	if len(files) == 0 {
+		t.Fatal("no manifests in kubernetes/")
+	}
+	return files
+}
+
+// validateManifests validates every document of a multi-document YAML
+// stream with kubeconform against the committed schemas, strictly (unknown
+// fields and duplicate keys fail) and offline. A kind without a schema is an
+// error, not a skip. It returns the number of valid documents and an error
+// naming every failure.
+func validateManifests(t *testing.T, name string, raw []byte) (int, error) {
+	t.Helper()
+	loc, err := filepath.Abs(schemaLocation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := validator.New([]string{loc}, validator.Opts{KubernetesVersion: kubernetesVersion, Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		valid int
+		errs  []error
+	)
+	for _, r := range v.Validate(name, io.NopCloser(bytes.NewReader(raw))) {
+		switch r.Status {
+		case validator.Valid:
+			valid++
+		case validator.Empty:
+		default:
+			e := fmt.Errorf("%s: %v", name, r.Err)
+			if sig, err := r.Resource.Signature(); err == nil {
+				e = fmt.Errorf("%s: %s %s %q: %v", name, sig.Version, sig.Kind, sig.Name, r.Err)
+			}
+			errs = append(errs, e)
+		}
+	}
+	return valid, errors.Join(errs...)
+}
+
 // decodeManifests decodes every document of a multi-document YAML file
-// strictly into the Kubernetes API types.
+// into the Kubernetes API types, for the property checks below (the schema
+// check is validateManifests).
 func decodeManifests(t *testing.T, raw []byte) ([]runtime.Object, error) {
 	t.Helper()
 	scheme := runtime.NewScheme()
@@ -182,6 +253,67 @@ func decodeManifests(t *testing.T, raw []byte) ([]runtime.Object, error) {
 	}
 }
 
+// Every document of every manifest validates against the Kubernetes schemas.
+func TestKubernetesManifestsValidateAgainstSchemas(t *testing.T) {
+	for _, f := range manifestFiles(t) {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		valid, err := validateManifests(t, f, raw)
+		if err != nil {
+			t.Errorf("%s does not validate against the Kubernetes %s schemas:\n%v", f, kubernetesVersion, err)
+		}
+		if docs := countDocuments(t, raw); valid != docs || valid == 0 {
+			t.Errorf("%s: %d of %d documents validated", f, valid, docs)
+		}
+	}
+}
+
+// The schema check is real: a mistyped value, an unknown field, a missing
+// required field, a wrong apiVersion and a kind without a schema all fail,
+// while the same manifest without the mistake passes.
+func TestKubernetesSchemasRejectMistakes(t *testing.T) {
+	const deployment = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: x}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: x}}
+  template:
+    metadata: {labels: {app: x}}
+    spec:
+      containers:
+        - {name: x, image: x, ports: [{containerPort: 8080}]}
+`
+	if _, err := validateManifests(t, "good", []byte(deployment)); err != nil {
+		t.Fatalf("a correct Deployment fails: %v", err)
+	}
+	for name, c := range map[string]struct{ old, new, want string }{
+		"mistyped replicas":        {"replicas: 2", `replicas: "two"`, "/spec/replicas': got string, want integer"},
+		"unknown field":            {"containers:", "contaners:", "'contaners' not allowed"},
+		"unknown nested field":     {"containerPort: 8080", "containerPort: 8080, hostPorts: 1", "'hostPorts' not allowed"},
+		"mistyped port":            {"containerPort: 8080", "containerPort: eighty", "containerPort': got string, want integer"},
+		"missing required field":   {"  selector: {matchLabels: {app: x}}\n", "", "missing property 'selector'"},
+		"duplicate key":            {"  replicas: 2\n", "  replicas: 2\n  replicas: 3\n", `key "replicas" already set`},
+		"unserved apiVersion":      {"apps/v1", "apps/v1beta1", "could not find schema for Deployment"},
+		"wrong group for the kind": {"apiVersion: apps/v1", "apiVersion: v1", "could not find schema for Deployment"},
+		"kind without a schema":    {"apiVersion: apps/v1\nkind: Deployment", "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor", "could not find schema for ServiceMonitor"},
+	} {
+		bad := strings.Replace(deployment, c.old, c.new, 1)
+		if bad == deployment {
+			t.Fatalf("%s: the replacement did not apply", name)
+		}
+		_, err := validateManifests(t, name, []byte(bad))
+		switch {
+		case err == nil:
+			t.Errorf("%s: validated without an error", name)
+		case !strings.Contains(err.Error(), c.want):
+			t.Errorf("%s: failed, but not with %q: %v", name, c.want, err)
+		}
+	}
+}
+
 func TestKubernetesManifests(t *testing.T) {
 	raw, err := os.ReadFile("kubernetes/nudge.yaml")
 	if err != nil {
@@ -189,7 +321,7 @@ func TestKubernetesManifests(t *testing.T) {
 	}
 	objs, err := decodeManifests(t, raw)
 	if err != nil {
-		t.Fatalf("kubernetes/nudge.yaml does not decode strictly into the Kubernetes API types: %v", err)
+		t.Fatalf("kubernetes/nudge.yaml does not decode into the Kubernetes API types: %v", err)
 	}
 	var (
 		secret  *corev1.Secret
@@ -273,15 +405,58 @@ func TestKubernetesManifests(t *testing.T) {
 	}
 }
 
-// The Kubernetes check is real: an unknown field and a wrong type fail.
-func TestKubernetesDecodingRejectsMistakes(t *testing.T) {
-	for name, y := range map[string]string{
-		"unknown field": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replica: 2\n",
-		"wrong type":    "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec:\n  ports: [{port: eighty}]\n",
-	} {
-		if _, err := decodeManifests(t, []byte(y)); err == nil {
-			t.Errorf("%s: decoded without an error", name)
-		}
+// The NATS settings the Helm values merge into the chart's nats.conf
+// (config.merge) are rendered as the chart renders them — JSON, with each
+// "<< $VAR >>" unquoted into a variable reference — and parsed by the
+// server's own parser; the password comes from the nudge Secret's key.
+func TestNATSHelmValuesMergeParses(t *testing.T) {
+	raw, err := os.ReadFile("kubernetes/nats-values.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var values struct {
+		Config struct {
+			Merge map[string]any `json:"merge"`
+		} `json:"config"`
+		Container struct {
+			Env map[string]struct {
+				ValueFrom corev1.EnvVarSource `json:"valueFrom"`
+			} `json:"env"`
+		} `json:"container"`
+	}
+	if err := yaml.Unmarshal(raw, &values); err != nil {
+		t.Fatal(err)
+	}
+	if len(values.Config.Merge) == 0 {
+		t.Fatal("nats-values.yaml merges no config")
+	}
+	// toPrettyRawJson: indented, without HTML escaping.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(values.Config.Merge); err != nil {
+		t.Fatal(err)
+	}
+	conf := regexp.MustCompile(`"<<\s+(.*)\s+>>"`).ReplaceAll(b.Bytes(), []byte("${1}"))
+	path := filepath.Join(t.TempDir(), "nats.conf")
+	if err := os.WriteFile(path, conf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("NUDGE_NATS_PASSWORD", "secret-from-env")
+	opts, err := server.ProcessConfigFile(path)
+	if err != nil {
+		t.Fatalf("the merged config does not parse:\n%s\n%v", conf, err)
+	}
+	if !opts.JetStream || !opts.SyncAlways {
+		t.Errorf("jetstream=%v sync_always=%v, want both", opts.JetStream, opts.SyncAlways)
+	}
+	// nudge.yaml connects as NUDGE_NATS_USER=nudge with the Secret's password.
+	if opts.Username != "nudge" || opts.Password != "secret-from-env" {
+		t.Errorf("user %q password %q: want nudge and the password from NUDGE_NATS_PASSWORD", opts.Username, opts.Password)
+	}
+	if ref := values.Container.Env["NUDGE_NATS_PASSWORD"].ValueFrom.SecretKeyRef; ref == nil || ref.Name != "nudge" || ref.Key != "NUDGE_NATS_PASSWORD" {
+		t.Errorf("the NATS container does not take NUDGE_NATS_PASSWORD from the nudge Secret: %+v", ref)
 	}
 }
 
@@ -292,6 +467,26 @@ func sorted(s []string) []string {
 }
 
 func bufioReader(b []byte) *bufio.Reader { return bufio.NewReader(bytes.NewReader(b)) }
+
+// countDocuments counts the documents of a YAML stream that are more than
+// comments.
+func countDocuments(t *testing.T, raw []byte) int {
+	t.Helper()
+	r := utilyaml.NewYAMLReader(bufioReader(raw))
+	n := 0
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return n
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(bytes.TrimSpace(stripComments(doc))) > 0 {
+			n++
+		}
+	}
+}
 
 // stripComments drops comment lines, to tell an empty document.
 func stripComments(doc []byte) []byte {
