@@ -155,9 +155,10 @@ func (r Runner) handle(ctx context.Context, msg jetstream.Msg) {
 	if md, merr := msg.Metadata(); merr == nil {
 		n = md.NumDelivered
 	}
-	ctx, span := tracing.Tracer().Start(tracing.Extract(ctx, msg.Headers()), "consume "+r.Name,
+	ctx, opts := tracing.FromMessage(ctx, msg.Headers())
+	ctx, span := tracing.Tracer().Start(ctx, "consume "+r.Name, append(opts,
 		trace.WithSpanKind(trace.SpanKindConsumer),
-		trace.WithAttributes(tracing.AttrConsumer.String(r.Name), tracing.AttrSubject.String(msg.Subject())))
+		trace.WithAttributes(tracing.AttrConsumer.String(r.Name), tracing.AttrSubject.String(msg.Subject())))...)
 	err := r.Handler(ctx, msg)
 	tracing.End(span, err)
 	switch {

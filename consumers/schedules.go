@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/nudgehq/nudge/internal/bus"
@@ -48,8 +47,9 @@ func (s *JetStreamSchedules) Schedule(ctx context.Context, subj string, n Notifi
 	if err != nil {
 		return err
 	}
-	msg := nats.NewMsg(subj)
-	msg.Data = b
+	// The trace context rides along: nats-server copies the schedule's
+	// headers onto the message it generates, whose consumer span links back.
+	msg := tracedMsg(ctx, subj, b)
 	msg.Header.Set(jetstream.MsgTTLHeader, "never")
 	opts := []jetstream.PublishOpt{
 		jetstream.WithScheduleAt(at.UTC().Truncate(time.Second)),

@@ -29,6 +29,8 @@ type Message struct {
 	// DeliveryID is nudge's opaque id for this delivery. It is the only
 	// identifier that travels to the provider (SendGrid custom_args, the
 	// Twilio status callback URL): never a client id, name or session.
+	// (With tracing on, the send's W3C traceparent goes along the same way:
+	// random trace and span ids.)
 	DeliveryID string
 	To         string // E.164 phone number (SMS) or email address
 	Subject    string // email only

@@ -16,6 +16,7 @@ import (
 	"github.com/sendgrid/sendgrid-go"
 	sgmail "github.com/sendgrid/sendgrid-go/helpers/mail"
 
+	"github.com/nudgehq/nudge/internal/tracing"
 	"github.com/nudgehq/nudge/internal/vocab"
 )
 
@@ -58,8 +59,9 @@ func (c *SendGridConfig) validate() error {
 // SendGridSender sends email through SendGrid's v3 Mail Send API with
 // sendgrid-go.
 //
-// The DeliveryID travels as the only custom arg ("delivery_id"), which
-// SendGrid echoes at the top level of every event. Lookup asks the Email
+// The DeliveryID travels as a custom arg ("delivery_id"), which SendGrid
+// echoes at the top level of every event; the only other one is the send's
+// W3C traceparent when tracing is on. Lookup asks the Email
 // Activity API for messages with that custom arg (unique_args in its query
 // language). That API is a paid add-on, needs the email_activity.read
 // scope, and indexes messages with a delay of seconds to minutes: a "not
@@ -119,6 +121,11 @@ func (s *SendGridSender) Send(ctx context.Context, m Message) (Receipt, error) {
 		msg.AddContent(sgmail.NewContent("text/html", m.HTML))
 	}
 	msg.SetCustomArg(deliveryIDArg, m.DeliveryID)
+	if tp := tracing.Traceparent(ctx); tp != "" {
+		// Echoed with every event like delivery_id: the event webhook's
+		// span links to this send.
+		msg.SetCustomArg(tracing.Param, tp)
+	}
 
 	req := sendgrid.GetRequest(s.cfg.APIKey, "/v3/mail/send", s.host)
 	req.Method = rest.Post

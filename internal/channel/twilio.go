@@ -14,6 +14,7 @@ import (
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 
+	"github.com/nudgehq/nudge/internal/tracing"
 	"github.com/nudgehq/nudge/internal/vocab"
 )
 
@@ -33,7 +34,8 @@ type TwilioConfig struct {
 	From                string
 	// StatusCallbackURL, when set, receives Twilio's status callbacks. Each
 	// message's callback URL gets "d=<DeliveryID>" added to its query, so a
-	// callback can be tied to its delivery even when a crash lost the SID.
+	// callback can be tied to its delivery even when a crash lost the SID,
+	// and, when tracing is on, "traceparent=<the send's span>".
 	StatusCallbackURL string
 	// BaseURL replaces https://api.twilio.com, e.g. a fakeprovider.Twilio
 	// ("http://127.0.0.1:8080/_dev/twilio"; a path prefix is kept).
@@ -145,7 +147,7 @@ func (s *TwilioSender) Send(ctx context.Context, m Message) (Receipt, error) {
 		p.SetFrom(s.cfg.From)
 	}
 	if s.callback != nil {
-		p.SetStatusCallback(s.callbackURL(m.DeliveryID))
+		p.SetStatusCallback(s.callbackURL(m.DeliveryID, tracing.Traceparent(ctx)))
 	}
 	msg, err := api.CreateMessage(p)
 	if err != nil {
@@ -154,11 +156,17 @@ func (s *TwilioSender) Send(ctx context.Context, m Message) (Receipt, error) {
 	return Receipt{ProviderID: deref(msg.Sid), Status: deref(msg.Status)}, nil
 }
 
-// callbackURL is the status callback URL for one delivery.
-func (s *TwilioSender) callbackURL(deliveryID string) string {
+// callbackURL is the status callback URL for one delivery: "d" is the
+// delivery, "traceparent" (when tracing is on) the provider call's span,
+// which the webhook's span links to. Twilio signs the whole URL, so both
+// arrive verified.
+func (s *TwilioSender) callbackURL(deliveryID, traceparent string) string {
 	u := *s.callback
 	q := u.Query()
 	q.Set("d", deliveryID)
+	if traceparent != "" {
+		q.Set(tracing.Param, traceparent)
+	}
 	u.RawQuery = q.Encode()
 	return u.String()
 }

@@ -5,7 +5,12 @@
 // A trace follows one event: the intake span (a child of the CloudEvents
 // `traceparent` extension when the producer sent one) → the ingest span that
 // applies it → the notification it queues → the deliver span → the provider
-// call; provider webhooks get spans of their own. Span attributes carry
+// call; provider webhooks get spans of their own, linked to the provider
+// call they report on (its traceparent travels in the Twilio status callback
+// URL and as a SendGrid custom arg, see [Traceparent] and [Link]). A message
+// a JetStream schedule generated (a reminder, a deferred notification) may
+// fire days later: its consumer span starts a new trace linked to the one
+// that scheduled it ([FromMessage]). Span attributes carry
 // kinds, keys and outcomes only — never a phone number, email address, name
 // or message body (invariant 8 in docs/invariants.md; a test checks it).
 package tracing
@@ -122,6 +127,61 @@ func Extract(ctx context.Context, h nats.Header) context.Context {
 		return ctx
 	}
 	return propagator.Extract(ctx, headerCarrier(h))
+}
+
+// FromMessage returns the context and start options for the span that
+// processes a JetStream message with headers h: a child of the span that
+// published it, or, for a message a schedule generated (Nats-Scheduler
+// header: a reminder or deferred notification firing hours or days after
+// it was scheduled), the root of a new trace with a link to the span that
+// scheduled it, so one trace does not stretch over days.
+func FromMessage(ctx context.Context, h nats.Header) (context.Context, []trace.SpanStartOption) {
+	remote := Extract(ctx, h)
+	if h == nil || h.Get(schedulerHeader) == "" {
+		return remote, nil
+	}
+	sc := trace.SpanContextFromContext(remote)
+	if !sc.IsValid() {
+		return ctx, nil
+	}
+	return ctx, []trace.SpanStartOption{trace.WithNewRoot(), trace.WithLinks(trace.Link{SpanContext: sc,
+		Attributes: []attribute.KeyValue{attribute.String("nudge.link", "scheduled_by")}})}
+}
+
+// schedulerHeader is the header nats-server sets on a message a schedule
+// generated (jetstream.SchedulerHeader); it copies the schedule's other
+// headers, traceparent included.
+const schedulerHeader = "Nats-Scheduler"
+
+// Param is the name under which a provider carries a message's trace
+// context back to nudge: a query parameter of the Twilio status callback
+// URL, a SendGrid custom arg. Its value is a W3C traceparent: random ids,
+// never client data.
+const Param = "traceparent"
+
+// Traceparent returns the W3C traceparent of ctx's span, or "" when ctx
+// has none (tracing off).
+func Traceparent(ctx context.Context) string {
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		return ""
+	}
+	c := propagation.MapCarrier{}
+	propagator.Inject(ctx, c)
+	return c["traceparent"]
+}
+
+// Link adds to ctx's span a link to the span named by traceparent (from
+// a verified provider webhook: the provider call it reports on). A
+// malformed or empty traceparent adds nothing.
+func Link(ctx context.Context, traceparent string) {
+	if traceparent == "" {
+		return
+	}
+	sc := trace.SpanContextFromContext(propagator.Extract(context.Background(), propagation.MapCarrier{"traceparent": traceparent}))
+	if !sc.IsValid() {
+		return
+	}
+	trace.SpanFromContext(ctx).AddLink(trace.Link{SpanContext: sc, Attributes: []attribute.KeyValue{attribute.String("nudge.link", "provider_call")}})
 }
 
 // FromCloudEvent returns ctx with the remote parent named by a CloudEvents

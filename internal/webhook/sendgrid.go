@@ -15,6 +15,7 @@ import (
 	"github.com/nudgehq/nudge/internal/consent"
 	"github.com/nudgehq/nudge/internal/logmask"
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/tracing"
 	"github.com/nudgehq/nudge/internal/vocab"
 )
 
@@ -64,6 +65,9 @@ func (h *Handler) serveSendGridEvents(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := work(r)
 	defer cancel()
 	for _, e := range events {
+		// Signed like the rest of the event: one link per message the
+		// batch reports on, to nudge's send of it.
+		tracing.Link(ctx, e.Traceparent)
 		if err := h.applySendGridEvent(ctx, e); err != nil {
 			// SendGrid retries the whole batch; the events applied so far
 			// are recorded and skipped then.
@@ -81,6 +85,7 @@ type sendGridEvent struct {
 	EventID     string // sg_event_id: unique per event, repeated by duplicates
 	MessageID   string // sg_message_id: "<X-Message-Id>.<filter info>"
 	DeliveryID  string // the delivery_id custom arg, echoed at the top level
+	Traceparent string // the traceparent custom arg: the span of nudge's send
 	BounceType  string // "bounce" (hard) or "blocked" (temporary), on bounce events
 	Unparseable bool   // not a JSON object
 }
@@ -108,12 +113,13 @@ func parseSendGridEvents(body []byte) ([]sendGridEvent, error) {
 			continue
 		}
 		out = append(out, sendGridEvent{
-			Event:      jsonString(fields["event"]),
-			Email:      jsonString(fields["email"]),
-			EventID:    jsonString(fields["sg_event_id"]),
-			MessageID:  jsonString(fields["sg_message_id"]),
-			DeliveryID: jsonString(fields["delivery_id"]),
-			BounceType: jsonString(fields["type"]),
+			Event:       jsonString(fields["event"]),
+			Email:       jsonString(fields["email"]),
+			EventID:     jsonString(fields["sg_event_id"]),
+			MessageID:   jsonString(fields["sg_message_id"]),
+			DeliveryID:  jsonString(fields["delivery_id"]),
+			Traceparent: jsonString(fields[tracing.Param]),
+			BounceType:  jsonString(fields["type"]),
 		})
 	}
 	return out, nil

@@ -10,6 +10,7 @@ import (
 	"github.com/nudgehq/nudge/internal/consent"
 	"github.com/nudgehq/nudge/internal/logmask"
 	"github.com/nudgehq/nudge/internal/store"
+	"github.com/nudgehq/nudge/internal/tracing"
 	"github.com/nudgehq/nudge/publishers"
 )
 
@@ -48,19 +49,23 @@ func (h *Handler) twilioForm(w http.ResponseWriter, r *http.Request) (url.Values
 // twilioStatus is one status callback.
 type twilioStatus struct {
 	DeliveryID string // the "d" parameter of the callback URL
-	MessageSid string
-	Status     string // MessageStatus
-	ErrorCode  string
-	To         string
+	// Traceparent is the callback URL's "traceparent": the span of the
+	// provider call that sent the message (tracing on).
+	Traceparent string
+	MessageSid  string
+	Status      string // MessageStatus
+	ErrorCode   string
+	To          string
 }
 
 func parseTwilioStatus(query, form url.Values) twilioStatus {
 	return twilioStatus{
-		DeliveryID: query.Get("d"),
-		MessageSid: form.Get("MessageSid"),
-		Status:     form.Get("MessageStatus"),
-		ErrorCode:  form.Get("ErrorCode"),
-		To:         form.Get("To"),
+		DeliveryID:  query.Get("d"),
+		Traceparent: query.Get(tracing.Param),
+		MessageSid:  form.Get("MessageSid"),
+		Status:      form.Get("MessageStatus"),
+		ErrorCode:   form.Get("ErrorCode"),
+		To:          form.Get("To"),
 	}
 }
 
@@ -105,7 +110,10 @@ func (h *Handler) serveTwilioStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := work(r)
 	defer cancel()
-	if err := h.applyTwilioStatus(ctx, parseTwilioStatus(r.URL.Query(), form)); err != nil {
+	cb := parseTwilioStatus(r.URL.Query(), form)
+	// The URL is signed: the link names nudge's own send of this message.
+	tracing.Link(ctx, cb.Traceparent)
+	if err := h.applyTwilioStatus(ctx, cb); err != nil {
 		h.fail(w, r, err)
 		return
 	}
