@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -97,9 +98,9 @@ func TestFaultProductionTopology(t *testing.T) {
 	defer cancel()
 	var st faultStats
 
-	// Leader changes, seen by polling.
+	// Leader elections, seen by polling.
 	var watch sync.WaitGroup
-	watch.Go(func() { st.watchLeaders(ctx, cluster, js) })
+	watch.Go(func() { st.watchLeaders(ctx, js) })
 
 	// Producers.
 	start := time.Now()
@@ -125,53 +126,81 @@ func TestFaultProductionTopology(t *testing.T) {
 		})
 	}
 
-	// Faults, one at a time so the cluster keeps its quorum between them.
+	// One serve SIGKILLed and started again, a quarter into the load.
 	var faults sync.WaitGroup
 	faults.Go(func() {
-		var serveKilled, partitioned bool
+		time.Sleep(time.Until(start.Add(loadFor / 4)))
+		a.kill()
+		st.serveKills.Add(1)
+		t.Logf("%5.1fs SIGKILL serve A", time.Since(start).Seconds())
+		time.Sleep(3 * time.Second)
+		a.start(t)
+	})
+
+	// NATS faults, one node at a time so the cluster keeps its quorum: the
+	// leader of NUDGE_NOTIFY or NUDGE_EVENTS (alternately, or whichever has
+	// one: an election takes nats-server 4-9 s) is SIGKILLed and started
+	// again half a second later, and the next leader is killed as soon as
+	// the node hit before is back (the leader of the stream to hit has
+	// heard from it since its restart) and that stream has a leader and a
+	// current follower. Halfway through, a node is cut off from its peers
+	// for 12 s.
+	faults.Go(func() {
+		var partitioned bool
+		last, lastAt := -1, time.Duration(0) // the node hit last, and when
+		var backSince time.Time              // when it was restarted or reconnected
 		streams := []string{bus.StreamNotify, bus.StreamEvents}
 		for k := 0; time.Since(start) < loadFor; k++ {
-			switch el := time.Since(start); {
-			case !serveKilled && el > loadFor/4:
-				serveKilled = true
-				a.kill()
-				st.serveKills.Add(1)
-				t.Logf("%5.1fs SIGKILL serve A", time.Since(start).Seconds())
-				time.Sleep(3 * time.Second)
-				a.start(t)
+			stream := streams[k%2]
+			li := readyLeader(ctx, cluster, js, stream, last, backSince)
+			if li < 0 {
+				stream = streams[(k+1)%2]
+				li = readyLeader(ctx, cluster, js, stream, last, backSince)
+			}
+			if li < 0 {
+				if last >= 0 && time.Since(start)-lastAt > 60*time.Second {
+					t.Errorf("node %s not back within 60s", cluster.Nodes[last].Name)
+					return
+				}
+				time.Sleep(100 * time.Millisecond)
 				continue
-			case netns && !partitioned && el > loadFor/2:
+			}
+			at := time.Since(start)
+			if at >= loadFor {
+				break
+			}
+			gap := ""
+			if last >= 0 {
+				gap = fmt.Sprintf(" (%.1fs after the last fault, node %s back)", (at - lastAt).Seconds(), cluster.Nodes[last].Name)
+			}
+			if netns && !partitioned && at > loadFor/2 {
+				// Cut off a follower of that stream instead.
 				partitioned = true
-				i := (cluster.StreamLeader(ctx, js, bus.StreamNotify) + 1) % len(cluster.Nodes)
+				i := (li + 1) % len(cluster.Nodes)
 				if err := cluster.Isolate(i); err != nil {
 					t.Errorf("isolating node %d: %v", i, err)
 					continue
 				}
 				st.partitions.Add(1)
-				t.Logf("%5.1fs node %s cut off from its peers", time.Since(start).Seconds(), cluster.Nodes[i].Name)
+				t.Logf("%5.1fs node %s cut off from its peers%s", at.Seconds(), cluster.Nodes[i].Name, gap)
 				time.Sleep(12 * time.Second)
 				if err := cluster.Heal(i); err != nil {
 					t.Errorf("healing node %d: %v", i, err)
 				}
-				t.Logf("%5.1fs node %s back", time.Since(start).Seconds(), cluster.Nodes[i].Name)
-				waitNodesHealthy(cluster, 60*time.Second)
-				continue
-			}
-			stream := streams[k%2]
-			li := cluster.StreamLeader(ctx, js, stream)
-			if li < 0 {
-				time.Sleep(time.Second)
+				last, lastAt, backSince = i, time.Since(start), time.Now()
+				t.Logf("%5.1fs node %s reconnected", lastAt.Seconds(), cluster.Nodes[i].Name)
 				continue
 			}
 			cluster.Kill(li)
-			st.leaderKills.Add(1)
-			time.Sleep(2 * time.Second)
+			st.leaderKilled(at)
+			t.Logf("%5.1fs SIGKILL node %s, leader of %s%s", at.Seconds(), cluster.Nodes[li].Name, stream, gap)
+			last, lastAt = li, at
+			time.Sleep(500 * time.Millisecond)
+			backSince = time.Now()
 			if err := cluster.Restart(li); err != nil {
 				t.Errorf("restarting node %d: %v", li, err)
 				return
 			}
-			waitNodesHealthy(cluster, 60*time.Second)
-			time.Sleep(3 * time.Second)
 		}
 	})
 	faults.Wait()
@@ -276,10 +305,13 @@ func TestFaultProductionTopology(t *testing.T) {
 	}
 	t.Logf("fault test counts: events accepted %d (of %d posted, %d posts refused and retried), applied %d; "+
 		"notifications due %d, sent %d, duplicates %d, lost %d (confirmations %d, reminders %d); "+
-		"NATS leader kills %d, leader changes seen %d, partitions %d, serve SIGKILLs %d; %.0fs",
+		"NATS leader kills %d (%s), leader changes (elections) seen %d, partitions %d, serve SIGKILLs %d; %.0fs",
 		len(accepted), clients*3, st.refused.Load(), len(accepted)-len(notApplied),
 		2*len(want), sent, dupes, lostConf+lostRem, lostConf, lostRem,
-		st.leaderKills.Load(), st.leaderChanges.Load(), st.partitions.Load(), st.serveKills.Load(), time.Since(start).Seconds())
+		st.leaderKills.Load(), st.killCadence(loadFor), st.leaderChanges.Load(), st.partitions.Load(), st.serveKills.Load(), time.Since(start).Seconds())
+	if st.leaderKills.Load() < 3 {
+		t.Errorf("only %d leader kills in %v: the test did not exercise what it says", st.leaderKills.Load(), loadFor)
+	}
 	if len(notApplied) > 0 {
 		t.Errorf("%d accepted events never applied, e.g. %v", len(notApplied), notApplied[:min(5, len(notApplied))])
 	}
@@ -341,6 +373,33 @@ type faultStats struct {
 	refused                    atomic.Int64
 	leaderKills, leaderChanges atomic.Int64
 	partitions, serveKills     atomic.Int64
+	kills                      []time.Duration // when each leader kill happened, since the start
+}
+
+func (s *faultStats) leaderKilled(at time.Duration) {
+	s.leaderKills.Add(1)
+	s.mu.Lock()
+	s.kills = append(s.kills, at)
+	s.mu.Unlock()
+}
+
+// killCadence describes how often leaders were killed: on average over
+// the load phase, and the gaps between kills (the longest one spans the
+// partition, when no node may go down).
+func (s *faultStats) killCadence(loadFor time.Duration) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.kills) < 2 {
+		return "too few to measure"
+	}
+	var gaps []time.Duration
+	for i := 1; i < len(s.kills); i++ {
+		gaps = append(gaps, s.kills[i]-s.kills[i-1])
+	}
+	slices.Sort(gaps)
+	return fmt.Sprintf("one every %.1fs over the %.0fs load phase; gaps between kills median %.1fs, max %.1fs",
+		(loadFor / time.Duration(len(s.kills))).Seconds(), loadFor.Seconds(),
+		gaps[len(gaps)/2].Seconds(), gaps[len(gaps)-1].Seconds())
 }
 
 func (s *faultStats) acceptedIDs() map[string]bool {
@@ -390,33 +449,75 @@ func (s *faultStats) post(ctx context.Context, prefer, servers []*serveProc, bat
 	}
 }
 
-// watchLeaders counts leader changes of the two busiest streams.
-func (s *faultStats) watchLeaders(ctx context.Context, c *clustertest.Cluster, js jetstream.JetStream) {
-	last := map[string]int{}
+// watchLeaders counts the leader elections of the two busiest streams: a
+// new leader, or the same node elected again (a leader restarted within
+// half a second often wins the next election: its log is the longest).
+func (s *faultStats) watchLeaders(ctx context.Context, js jetstream.JetStream) {
+	last := map[string]time.Time{}
 	for ctx.Err() == nil {
 		for _, stream := range []string{bus.StreamEvents, bus.StreamNotify} {
-			qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			li := c.StreamLeader(qctx, js, stream)
+			qctx, cancel := context.WithTimeout(ctx, time.Second)
+			var since *time.Time
+			if st, err := js.Stream(qctx, stream); err == nil {
+				if info, err := st.Info(qctx); err == nil && info.Cluster != nil && info.Cluster.Leader != "" {
+					since = info.Cluster.LeaderSince
+				}
+			}
 			cancel()
-			if li < 0 {
+			if since == nil {
 				continue
 			}
-			if prev, ok := last[stream]; ok && prev != li {
+			if prev, ok := last[stream]; ok && !prev.Equal(*since) {
 				s.leaderChanges.Add(1)
 			}
-			last[stream] = li
+			last[stream] = *since
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
 }
 
-func waitNodesHealthy(c *clustertest.Cluster, within time.Duration) {
-	deadline := time.Now().Add(within)
-	for i := range c.Nodes {
-		for !c.Healthy(i) && time.Now().Before(deadline) {
-			time.Sleep(200 * time.Millisecond)
+// readyLeader returns the node leading stream, or -1 unless a follower
+// is current and online (losing the leader leaves two voters, one holding
+// everything the leader committed) and node back (unless -1), the node
+// killed or cut off last, is back: the leader, or a follower the leader has
+// heard from since since (its restart or reconnection), so its group runs
+// and votes, though it may still be catching up. (A follower's "current"
+// alone is no proof: a node that just died looks current until the
+// leader commits something new.)
+func readyLeader(ctx context.Context, c *clustertest.Cluster, js jetstream.JetStream, stream string, back int, since time.Time) int {
+	// A stream without a leader does not answer: keep the wait short.
+	qctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	s, err := js.Stream(qctx, stream)
+	if err != nil {
+		return -1
+	}
+	info, err := s.Info(qctx)
+	if err != nil || info.Cluster == nil || info.Cluster.Leader == "" {
+		return -1
+	}
+	heardFromBack := back >= 0 && info.Cluster.Leader == c.Nodes[back].Name && info.Cluster.LeaderSince != nil && info.Cluster.LeaderSince.After(since)
+	followers := 0
+	for _, r := range info.Cluster.Replicas {
+		if r.Offline {
+			continue
+		}
+		if r.Current {
+			followers++
+		}
+		if back >= 0 && r.Name == c.Nodes[back].Name && r.Active > 0 && r.Active < time.Since(since) {
+			heardFromBack = true
 		}
 	}
+	if followers == 0 || back >= 0 && !heardFromBack {
+		return -1
+	}
+	for i, n := range c.Nodes {
+		if n.Name == info.Cluster.Leader {
+			return i
+		}
+	}
+	return -1
 }
 
 // faultRecipient is client i's address: every fifth client has email only.
