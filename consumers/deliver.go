@@ -212,14 +212,19 @@ func (dl *Deliverer) deliver(ctx context.Context, n Notification, a *attempt) er
 		return Permanent(fmt.Errorf("no sender configured for channel %q", n.Channel))
 	}
 	t := Target{N: n, Now: dl.now(), Loc: time.UTC}
+	// The checks' reads about the client (consent, suppression, care
+	// pause) come from one snapshot read with the client itself: one
+	// round trip instead of one per check.
+	checkCtx := ctx
 	if n.ClientID != "" {
-		c, err := dl.Store.GetClient(ctx, n.ClientID)
+		snap, err := dl.Store.ReadSnapshot(ctx, n.ClientID, n.Channel, n.To)
 		switch {
 		case err == nil:
-			t.Client = c
-			if loc, lerr := loadZone(c.Timezone); lerr == nil {
+			t.Client = snap.Client
+			if loc, lerr := loadZone(snap.Client.Timezone); lerr == nil {
 				t.Loc = loc
 			}
+			checkCtx = store.WithSnapshot(ctx, snap)
 		case isNotFound(err):
 		default:
 			return fmt.Errorf("reading client: %w", err)
@@ -297,7 +302,7 @@ func (dl *Deliverer) deliver(ctx context.Context, n Notification, a *attempt) er
 		return dl.settle(ctx, n, d, fresh, store.DeliverySkipped, string(vocab.SkipNoAddress), OutcomeSkipped)
 	}
 	for _, c := range dl.Checks {
-		v, err := c.Check(ctx, t)
+		v, err := c.Check(checkCtx, t)
 		if err != nil {
 			return err
 		}

@@ -267,6 +267,11 @@ type Store interface {
 	ApplyClientUpsert(ctx context.Context, ev EventRef, c Client) (Result, error)
 	// GetClient returns ErrNotFound for unknown ids.
 	GetClient(ctx context.Context, id string) (Client, error)
+	// ReadSnapshot reads, in one round trip, the client, its consent
+	// ledger, its care pause and whether to (or, when to is empty, the
+	// client's address on channel) is suppressed on channel. Unknown
+	// clients are ErrNotFound.
+	ReadSnapshot(ctx context.Context, clientID string, channel vocab.Channel, to string) (*Snapshot, error)
 
 	// AppendConsent appends to the consent ledger. Entries are never updated
 	// or deleted. With a non-empty ev.ID a replay is ReasonDuplicate.

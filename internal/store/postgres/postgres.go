@@ -35,6 +35,8 @@ var dialect = sqlstore.Dialect{
 	// Read-modify-write transactions run at READ COMMITTED; the row lock
 	// makes concurrent updates of one session or delivery queue up.
 	ForUpdate: " FOR UPDATE",
+	// Batched ledger writes run side by side on the pool's connections.
+	WriteBatches: 4,
 	// A client's upsert and its consent grants may run at once in two
 	// processes; a transaction lock per client id orders them, so a grant
 	// is bound to the client's address whichever commits first.

@@ -84,6 +84,12 @@ func (s *Store) ApplyCareResume(ctx context.Context, ev store.EventRef, clientID
 
 // GetCarePause returns the client's latest pause.
 func (s *Store) GetCarePause(ctx context.Context, clientID string) (store.CarePause, error) {
+	if snap := s.fromSnapshot(ctx, s.read, clientID); snap != nil {
+		if !snap.Paused {
+			return store.CarePause{}, fmt.Errorf("getting care pause of %q: %w", clientID, store.ErrNotFound)
+		}
+		return snap.Pause, nil
+	}
 	var p store.CarePause
 	err := s.read.QueryRowContext(ctx, s.rebind(`SELECT `+carePauseColumns+` FROM care_pauses WHERE client_id = ?`), clientID).
 		Scan(&p.ClientID, &p.Scope, scanTime(&p.Until), &p.RequestedBy, scanTime(&p.Since), &p.Active, &p.ResumedBy, scanTime(&p.UpdatedAt))

@@ -76,6 +76,9 @@ func (s *Store) ApplyClientUpsert(ctx context.Context, ev store.EventRef, c stor
 
 // GetClient returns the client or an error matching store.ErrNotFound.
 func (s *Store) GetClient(ctx context.Context, id string) (store.Client, error) {
+	if snap := s.fromSnapshot(ctx, s.read, id); snap != nil {
+		return snap.Client, nil
+	}
 	var c store.Client
 	err := s.read.QueryRowContext(ctx, s.rebind(`
 		SELECT id, first_name, timezone, phone, email, locale, preferred_channel, updated_at, created_at

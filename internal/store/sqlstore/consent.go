@@ -142,6 +142,13 @@ func (s *Store) lockClient(ctx context.Context, tx *sql.Tx, clientID string) err
 // is unknown or has none.
 func (s *Store) clientAddress(ctx context.Context, q querier, clientID string, ch vocab.Channel) (string, error) {
 	var phone, email string
+	if snap := s.fromSnapshot(ctx, q, clientID); snap != nil {
+		phone, email = snap.Client.Phone, snap.Client.Email
+		if ch == vocab.Email {
+			return store.NormalizeAddress(ch, email), nil
+		}
+		return phone, nil
+	}
 	err := q.QueryRowContext(ctx, s.rebind(`SELECT phone, email FROM clients WHERE id = ?`), clientID).Scan(&phone, &email)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -189,6 +196,9 @@ func (s *Store) ConsentLedger(ctx context.Context, clientID string) ([]store.Con
 }
 
 func (s *Store) ledger(ctx context.Context, q querier, clientID string) ([]store.ConsentEntry, error) {
+	if snap := s.fromSnapshot(ctx, q, clientID); snap != nil {
+		return slices.Clone(snap.Ledger), nil
+	}
 	rows, err := q.QueryContext(ctx, s.rebind(`
 		SELECT seq, client_id, channel, purpose, action, address, source, wording_version, event_id, occurred_at, recorded_at
 		FROM consent_ledger WHERE client_id = ?

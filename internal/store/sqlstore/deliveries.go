@@ -29,8 +29,17 @@ func (s *Store) CreateDelivery(ctx context.Context, d store.Delivery) (store.Del
 		d.CreatedAt = s.nowUTC()
 	}
 	d.UpdatedAt = d.CreatedAt
-	// One round trip when the row is new: RETURNING hands it back. On a
-	// conflict nothing is returned and the stored row is read instead.
+	it := &createItem{d: d}
+	if err := s.creates.do(ctx, it); err != nil {
+		return store.Delivery{}, false, fmt.Errorf("creating delivery %s: %w", d.IdempotencyKey, err)
+	}
+	return it.out, it.created, it.err
+}
+
+// createOne inserts one delivery row. One round trip when the row is new:
+// RETURNING hands it back. On a conflict nothing is returned and the
+// stored row is read instead.
+func (s *Store) createOne(ctx context.Context, d store.Delivery) (store.Delivery, bool, error) {
 	created, err := scanDelivery(s.db.QueryRowContext(ctx, s.rebind(`
 		INSERT INTO deliveries (`+deliveryColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -125,16 +125,31 @@ func (s *Store) ClaimDelivery(ctx context.Context, id string, attempts int) (sto
 // when the row was not in a lower-ranked state; the caller then takes the
 // locking path, which handles every other case.
 func (s *Store) moveForward(ctx context.Context, id string, u store.DeliveryUpdate) (store.Delivery, bool, error) {
-	rank := store.DeliveryStateRank(u.State)
+	if len(lowerStates(u.State)) == 0 {
+		return store.Delivery{}, false, nil
+	}
+	it := &moveItem{id: id, u: u}
+	if err := s.moves.do(ctx, it); err != nil {
+		return store.Delivery{}, false, fmt.Errorf("updating delivery %s to %q: %w", id, u.State, err)
+	}
+	return it.out, it.ok, it.err
+}
+
+// lowerStates are the states a move to state may start from.
+func lowerStates(state store.DeliveryState) []any {
+	rank := store.DeliveryStateRank(state)
 	var lower []any
 	for _, st := range []store.DeliveryState{store.DeliveryPending, store.DeliverySending, store.DeliverySent} {
 		if store.DeliveryStateRank(st) < rank {
 			lower = append(lower, string(st))
 		}
 	}
-	if len(lower) == 0 {
-		return store.Delivery{}, false, nil
-	}
+	return lower
+}
+
+// moveOne is moveForward for one row.
+func (s *Store) moveOne(ctx context.Context, id string, u store.DeliveryUpdate) (store.Delivery, bool, error) {
+	lower := lowerStates(u.State)
 	attempt := 0
 	if u.Attempt {
 		attempt = 1

@@ -40,6 +40,10 @@ type Dialect struct {
 	EncodeTime func(time.Time) any
 	// IsUniqueViolation reports whether err is a unique-constraint failure.
 	IsUniqueViolation func(error) bool
+	// WriteBatches is how many batched ledger writes (see coalescer) may
+	// be in flight at once: 1 where one connection writes (SQLite), more
+	// where the server runs statements side by side. 0 means 1.
+	WriteBatches int
 }
 
 // Store implements [store.Store]. Create it with [New].
@@ -48,6 +52,10 @@ type Store struct {
 	read    *sql.DB // plain reads; may be the same handle as db
 	dialect Dialect
 	now     func() time.Time
+	// The deliverer's two ledger writes per notification, batched across
+	// concurrent callers (group commit).
+	creates *coalescer[createItem]
+	moves   *coalescer[moveItem]
 }
 
 var _ store.Store = (*Store)(nil)
@@ -63,6 +71,8 @@ func New(ctx context.Context, db, read *sql.DB, d Dialect, opts ...Option) (*Sto
 		o(&cfg)
 	}
 	s := &Store{db: db, read: read, dialect: d, now: cfg.now}
+	s.creates = &coalescer[createItem]{limit: max(1, d.WriteBatches), max: maxBatchRows, flush: s.flushCreates}
+	s.moves = &coalescer[moveItem]{limit: max(1, d.WriteBatches), max: maxBatchRows, flush: s.flushMoves}
 	switch cfg.schema {
 	case MigrateOnOpen:
 		if err := s.MigrateUp(ctx); err != nil {

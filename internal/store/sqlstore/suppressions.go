@@ -50,6 +50,9 @@ func (s *Store) IsSuppressed(ctx context.Context, channel vocab.Channel, address
 	if err != nil {
 		return false, err
 	}
+	if sup, known := store.SnapshotIn(ctx).SuppressedAt(channel, addr); known {
+		return sup, nil
+	}
 	var n int
 	err = s.read.QueryRowContext(ctx, s.rebind(`SELECT count(*) FROM suppressions WHERE channel = ? AND address = ?`),
 		channel, addr).Scan(&n)

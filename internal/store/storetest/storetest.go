@@ -47,6 +47,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AnnouncementLifecycle", testAnnouncementLifecycle},
 		{"DeliveryCreate", testDeliveryCreate},
 		{"DeliveryCreateConcurrent", testDeliveryCreateConcurrent},
+		{"DeliveryBatchedWrites", testDeliveryBatchedWrites},
+		{"Snapshot", testSnapshot},
 		{"DeliveryClaim", testDeliveryClaim},
 		{"DeliveryLookups", testDeliveryLookups},
 		{"DeliveryStateMachine", testDeliveryStateMachine},

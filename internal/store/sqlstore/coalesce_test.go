@@ -1,0 +1,119 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+type testItem struct {
+	n       int
+	flushed int // times a batch carried it
+}
+
+// TestCoalescerEveryItemOnce: many concurrent callers, slow batches: every
+// item is flushed exactly once, batches respect max and limit, and while
+// batches are busy the queue forms batches of more than one.
+func TestCoalescerEveryItemOnce(t *testing.T) {
+	var (
+		inFlight, peak atomic.Int32
+		mu             sync.Mutex
+		sizes          []int
+	)
+	c := &coalescer[testItem]{limit: 2, max: 8, flush: func(ctx context.Context, items []*testItem) {
+		if n := inFlight.Add(1); n > peak.Load() {
+			peak.Store(n)
+		}
+		defer inFlight.Add(-1)
+		time.Sleep(2 * time.Millisecond)
+		mu.Lock()
+		sizes = append(sizes, len(items))
+		mu.Unlock()
+		for _, it := range items {
+			it.flushed++
+		}
+	}}
+	items := make([]*testItem, 500)
+	var wg sync.WaitGroup
+	for i := range items {
+		items[i] = &testItem{n: i}
+		wg.Go(func() {
+			if err := c.do(t.Context(), items[i]); err != nil {
+				t.Errorf("do: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, it := range items {
+		if it.flushed != 1 {
+			t.Fatalf("item %d flushed %d times", it.n, it.flushed)
+		}
+	}
+	multi := 0
+	for _, n := range sizes {
+		if n > 8 {
+			t.Fatalf("a batch of %d, max 8", n)
+		}
+		if n > 1 {
+			multi++
+		}
+	}
+	if multi == 0 {
+		t.Fatalf("no batch carried more than one item (sizes %v)", sizes)
+	}
+	if p := peak.Load(); p > 2 {
+		t.Fatalf("%d batches in flight, limit 2", p)
+	}
+	if c.running != 0 || len(c.queue) != 0 {
+		t.Fatalf("after the last call: %d running, %d queued", c.running, len(c.queue))
+	}
+}
+
+// TestCoalescerCancelledBeforeTaken: a caller that gives up while queued is
+// not written and gets its context's error; the others still are.
+func TestCoalescerCancelledBeforeTaken(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{}, 1)
+	c := &coalescer[testItem]{limit: 1, max: 8, flush: func(ctx context.Context, items []*testItem) {
+		select {
+		case started <- struct{}{}:
+		default:
+		}
+		<-release
+		for _, it := range items {
+			it.flushed++
+		}
+	}}
+	first, gaveUp, after := &testItem{n: 1}, &testItem{n: 2}, &testItem{n: 3}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := c.do(t.Context(), first); err != nil {
+			t.Errorf("first: %v", err)
+		}
+	})
+	<-started // the first batch is in flight; the next callers queue
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() { errc <- c.do(ctx, gaveUp) }()
+	wg.Go(func() {
+		if err := c.do(t.Context(), after); err != nil {
+			t.Errorf("after: %v", err)
+		}
+	})
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the caller that gave up got %v, want context.Canceled", err)
+	}
+	close(release)
+	wg.Wait()
+	if first.flushed != 1 || after.flushed != 1 || gaveUp.flushed != 0 {
+		t.Fatalf("flushed: first %d, after %d, gave up %d; want 1, 1, 0", first.flushed, after.flushed, gaveUp.flushed)
+	}
+	if c.running != 0 || len(c.queue) != 0 {
+		t.Fatalf("after the last call: %d running, %d queued", c.running, len(c.queue))
+	}
+}
