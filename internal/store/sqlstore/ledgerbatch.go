@@ -114,35 +114,52 @@ func (s *Store) flushMoves(ctx context.Context, items []*moveItem) {
 	}
 }
 
-// moveMany is moveOne's statement for several rows, their new reason and
-// provider id carried in a VALUES list.
+// moveMany is moveOne's statement for several rows: the rows are found
+// by primary key (id IN (...)), and each row's new reason and provider id
+// are picked by a CASE on its id, so the guard and the state machine are
+// moveOne's, per row.
 func (s *Store) moveMany(ctx context.Context, state store.DeliveryState, attempt bool, items []*moveItem) error {
 	var (
 		b    strings.Builder
-		args = make([]any, 0, 3*len(items)+8)
+		args = make([]any, 0, 5*len(items)+8)
 	)
-	b.WriteString(`WITH v (id, reason, provider_id) AS (VALUES `)
-	for i, it := range items {
-		if i > 0 {
-			b.WriteString(", ")
+	b.WriteString(`UPDATE deliveries SET state = ?`)
+	args = append(args, string(state))
+	// A column is set only from non-empty values, as moveOne does.
+	for _, col := range []struct {
+		name string
+		val  func(*moveItem) string
+	}{
+		{"reason", func(it *moveItem) string { return it.u.Reason }},
+		{"provider_id", func(it *moveItem) string { return it.u.ProviderID }},
+	} {
+		n := 0
+		for _, it := range items {
+			if v := col.val(it); v != "" {
+				if n == 0 {
+					b.WriteString(", " + col.name + " = CASE id")
+				}
+				b.WriteString(" WHEN ? THEN ?")
+				args = append(args, it.id, v)
+				n++
+			}
 		}
-		b.WriteString("(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT))")
-		args = append(args, it.id, it.u.Reason, it.u.ProviderID)
+		if n > 0 {
+			b.WriteString(" ELSE " + col.name + " END")
+		}
 	}
 	inc := 0
 	if attempt {
 		inc = 1
 	}
 	lower := lowerStates(state)
-	args = append(args, string(state), inc, s.bindTime(s.nowUTC()))
+	b.WriteString(`, attempts = attempts + ?, updated_at = ? WHERE id IN (?` + strings.Repeat(", ?", len(items)-1) +
+		`) AND state IN (?` + strings.Repeat(", ?", len(lower)-1) + `) RETURNING ` + deliveryColumns)
+	args = append(args, inc, s.bindTime(s.nowUTC()))
+	for _, it := range items {
+		args = append(args, it.id)
+	}
 	args = append(args, lower...)
-	b.WriteString(`)
-		UPDATE deliveries SET state = ?,
-			reason = CASE WHEN v.reason <> '' THEN v.reason ELSE deliveries.reason END,
-			provider_id = CASE WHEN v.provider_id <> '' THEN v.provider_id ELSE deliveries.provider_id END,
-			attempts = deliveries.attempts + ?, updated_at = ?
-		FROM v WHERE deliveries.id = v.id AND deliveries.state IN (?` + strings.Repeat(", ?", len(lower)-1) + `)
-		RETURNING ` + qualifiedDeliveryColumns)
 	moved, err := s.returningDeliveries(ctx, b.String(), args)
 	if err != nil {
 		return err
@@ -152,16 +169,6 @@ func (s *Store) moveMany(ctx context.Context, state store.DeliveryState, attempt
 	}
 	return nil
 }
-
-// qualifiedDeliveryColumns is deliveryColumns named by table, for
-// statements that join another relation.
-var qualifiedDeliveryColumns = func() string {
-	cols := strings.Split(deliveryColumns, ",")
-	for i, c := range cols {
-		cols[i] = "deliveries." + strings.TrimSpace(c)
-	}
-	return strings.Join(cols, ", ")
-}()
 
 // returningDeliveries runs a write whose RETURNING clause lists delivery
 // columns and collects the rows by id.

@@ -17,9 +17,9 @@ import (
 // message on channel could go to. See store.Snapshot.
 //
 // Suppressions are looked up by exact address: to as IsSuppressed would
-// normalise it, and the client's stored phone, email and (ASCII) lower-cased
-// email. An address normalised some other way is not in the snapshot, and
-// IsSuppressed reads it as usual.
+// normalise it, and the client's own address on channel (its phone, or its
+// email lower-cased). An address normalised some other way is not in the
+// snapshot, and IsSuppressed reads it as usual.
 func (s *Store) ReadSnapshot(ctx context.Context, clientID string, channel vocab.Channel, to string) (*store.Snapshot, error) {
 	if err := required("client id", clientID); err != nil {
 		return nil, err
@@ -35,20 +35,28 @@ func (s *Store) ReadSnapshot(ctx context.Context, clientID string, channel vocab
 		}
 		toKey = k
 	}
+	// The client's own address on the channel, as suppressions store it
+	// (email lower-cased: see the coverage rule below).
+	addrExpr := "clients.phone"
+	if channel == vocab.Email {
+		addrExpr = "lower(clients.email)"
+	}
+	// The client row is read in a subquery of its own (LIMIT 1 keeps the
+	// planner from folding it in), so its suppression lookups run once,
+	// not once per ledger entry.
 	rows, err := s.read.QueryContext(ctx, s.rebind(`
 		SELECT c.id, c.first_name, c.timezone, c.phone, c.email, c.locale, c.preferred_channel, c.updated_at, c.created_at,
+			c.sup_to, c.sup_addr,
 			p.client_id, p.scope, p.until, p.requested_by, p.since, p.active, p.resumed_by, p.updated_at,
-			EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = ? AND s.address = ?),
-			EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = ? AND s.address = c.phone),
-			EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = ? AND s.address = c.email),
-			EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = ? AND s.address = lower(c.email)),
 			l.seq, l.client_id, l.channel, l.purpose, l.action, l.address, l.source, l.wording_version, l.event_id, l.occurred_at, l.recorded_at
-		FROM clients c
+		FROM (SELECT id, first_name, timezone, phone, email, locale, preferred_channel, updated_at, created_at,
+				EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = ? AND s.address = ?) AS sup_to,
+				EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = ? AND s.address = `+addrExpr+`) AS sup_addr
+			FROM clients WHERE id = ? LIMIT 1) c
 		LEFT JOIN care_pauses p ON p.client_id = c.id
 		LEFT JOIN consent_ledger l ON l.client_id = c.id
-		WHERE c.id = ?
 		ORDER BY l.seq`),
-		channel, toKey, channel, channel, channel, clientID)
+		channel, toKey, channel, clientID)
 	if err != nil {
 		return nil, fmt.Errorf("reading the delivery snapshot of %s: %w", clientID, err)
 	}
@@ -63,7 +71,7 @@ func (s *Store) ReadSnapshot(ctx context.Context, clientID string, channel vocab
 			p                                   store.CarePause
 			pClient, pScope, pBy, pResumedBy    sql.NullString
 			pActive                             sql.NullBool
-			supTo, supPhone, supEmail, supLower bool
+			supTo, supAddr                      bool
 			seq                                 sql.NullInt64
 			lClient, lChannel, lPurpose         sql.NullString
 			lAction, lAddress, lSource          sql.NullString
@@ -72,9 +80,8 @@ func (s *Store) ReadSnapshot(ctx context.Context, clientID string, channel vocab
 			e                                   store.ConsentEntry
 		)
 		err := rows.Scan(&c.ID, &c.FirstName, &c.Timezone, &c.Phone, &c.Email, &c.Locale, &c.PreferredChannel,
-			scanTime(&c.UpdatedAt), scanTime(&c.CreatedAt),
+			scanTime(&c.UpdatedAt), scanTime(&c.CreatedAt), &supTo, &supAddr,
 			&pClient, &pScope, scanTime(&p.Until), &pBy, scanTime(&p.Since), &pActive, &pResumedBy, scanTime(&p.UpdatedAt),
-			&supTo, &supPhone, &supEmail, &supLower,
 			&seq, &lClient, &lChannel, &lPurpose, &lAction, &lAddress, &lSource, &lWording, &lEvent,
 			scanTime(&e.OccurredAt), scanTime(&e.RecordedAt))
 		if err != nil {
@@ -87,17 +94,18 @@ func (s *Store) ReadSnapshot(ctx context.Context, clientID string, channel vocab
 				p.ClientID, p.Scope, p.RequestedBy, p.Active, p.ResumedBy = pClient.String, pScope.String, pBy.String, pActive.Bool, pResumedBy.String
 				snap.Pause, snap.Paused = p, true
 			}
+			// The lookup by the client's address covers the key
+			// IsSuppressed makes of it only when that key is exactly
+			// what the SQL compared: the phone as stored, the email
+			// lower-cased by the database (the same as Go's for ASCII).
+			switch {
+			case channel == vocab.SMS && c.Phone != "":
+				snap.Suppressed[c.Phone] = supAddr
+			case channel == vocab.Email && c.Email != "" && isASCII(c.Email):
+				snap.Suppressed[asciiLower(c.Email)] = supAddr
+			}
 			if toKey != "" {
 				snap.Suppressed[toKey] = supTo
-			}
-			if c.Phone != "" {
-				snap.Suppressed[c.Phone] = supPhone
-			}
-			if c.Email != "" {
-				snap.Suppressed[c.Email] = supEmail
-				if isASCII(c.Email) {
-					snap.Suppressed[asciiLower(c.Email)] = supLower
-				}
 			}
 		}
 		if seq.Valid {
