@@ -54,6 +54,20 @@ func TestTracingEventToProviderCall(t *testing.T) {
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 	p := &devProcess{addr: addr, token: token}
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		// What there was, to tell a slow step from a missing span.
+		for _, s := range exp.GetSpans() {
+			var links []string
+			for _, l := range s.Links {
+				links = append(links, l.SpanContext.TraceID().String()+"/"+l.SpanContext.SpanID().String())
+			}
+			t.Logf("span %q trace %s span %s parent %s links %v at %s", s.Name, s.SpanContext.TraceID(), s.SpanContext.SpanID(),
+				s.Parent.SpanID(), links, s.StartTime.Format("15:04:05.000"))
+		}
+	})
 	for deadline := time.Now().Add(30 * time.Second); getStatus("http://"+addr+"/readyz") != http.StatusOK; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("dev mode did not become ready")
@@ -66,7 +80,7 @@ func TestTracingEventToProviderCall(t *testing.T) {
 		name    = "Adaline"
 		traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
 		parent  = "00f067aa0ba902b7"
-		// A second client, by email, whose session is 14 s away: its
+		// A second client, by email, whose session is 18 s away: its
 		// reminder (offset 6s) fires as a JetStream schedule during the test.
 		email2   = "grace.hopper@example.org"
 		name2    = "Gracelyn"
@@ -92,7 +106,7 @@ func TestTracingEventToProviderCall(t *testing.T) {
 	}
 	p.eventually(t, "/v1/clients/c_tr", func(m map[string]any) bool { return m["first_name"] == name })
 	p.eventually(t, "/v1/clients/c_tr2", func(m map[string]any) bool { return m["first_name"] == name2 })
-	starts2 := time.Now().Truncate(time.Second).Add(14 * time.Second)
+	starts2 := time.Now().Truncate(time.Second).Add(18 * time.Second)
 	booked2 := event("tr-session2", "session.booked", now.Add(-time.Minute), map[string]any{
 		"session_id": "s_tr2", "client_id": "c_tr2", "starts_at": starts2.Format(time.RFC3339), "location_kind": "in_person"})
 	booked2["traceparent"] = "00-" + traceID2 + "-" + parent2 + "-01"
@@ -186,7 +200,7 @@ func TestTracingEventToProviderCall(t *testing.T) {
 		return false
 	})
 
-	// Its reminder fires from a JetStream message schedule 8 s after the
+	// Its reminder fires from a JetStream message schedule 12 s after the
 	// booking: the consumer span of the fired message starts its own
 	// trace, linked to the booking's, and leads to the provider call.
 	var fired *tracetest.SpanStub
