@@ -19,7 +19,7 @@ type benchCmd struct {
 	SMSRate         float64       `name:"sms-rate" help:"Pace SMS at this many per second through the shared pacer; 0 is no pacing." default:"0"`
 	Channels        []string      `help:"Channels the notifications alternate between." default:"sms,email" enum:"sms,email"`
 	Clients         int           `help:"Clients with consent, set up directly in the store." default:"100"`
-	Workers         int           `help:"Notifications the deliver consumer handles at once (Runner.Concurrency)." default:"32"`
+	Workers         int           `help:"Notifications the deliver consumer handles at once (Runner.Concurrency)." default:"128"`
 	Publishers      int           `help:"Concurrent publishers, each waiting for its PubAck." default:"16"`
 	MaxBacklog      int           `name:"max-backlog" help:"Published but unfinished messages at most, in the raw and max-load phases." default:"1000"`
 	Count           int           `help:"Messages at most in the raw and max-load phases." default:"20000"`
