@@ -67,17 +67,17 @@ func (s *Store) ReadSnapshot(ctx context.Context, clientID string, channel vocab
 	)
 	for rows.Next() {
 		var (
-			c                                   store.Client
-			p                                   store.CarePause
-			pClient, pScope, pBy, pResumedBy    sql.NullString
-			pActive                             sql.NullBool
-			supTo, supAddr                      bool
-			seq                                 sql.NullInt64
-			lClient, lChannel, lPurpose         sql.NullString
-			lAction, lAddress, lSource          sql.NullString
-			lWording                            sql.NullString
-			lEvent                              sql.NullString
-			e                                   store.ConsentEntry
+			c                                store.Client
+			p                                store.CarePause
+			pClient, pScope, pBy, pResumedBy sql.NullString
+			pActive                          sql.NullBool
+			supTo, supAddr                   bool
+			seq                              sql.NullInt64
+			lClient, lChannel, lPurpose      sql.NullString
+			lAction, lAddress, lSource       sql.NullString
+			lWording                         sql.NullString
+			lEvent                           sql.NullString
+			e                                store.ConsentEntry
 		)
 		err := rows.Scan(&c.ID, &c.FirstName, &c.Timezone, &c.Phone, &c.Email, &c.Locale, &c.PreferredChannel,
 			scanTime(&c.UpdatedAt), scanTime(&c.CreatedAt), &supTo, &supAddr,
