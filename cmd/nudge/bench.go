@@ -27,7 +27,8 @@ type benchCmd struct {
 	HalfDuration    time.Duration `name:"half-duration" help:"Publishing time of the half-load phase." default:"10s"`
 	SyncAlways      bool          `name:"sync-always" help:"Flush the JetStream file store on every write, as production and dev mode do." default:"true" negatable:""`
 	JSON            bool          `name:"json" help:"Print the result as JSON."`
-	CPUProfile      string        `name:"cpuprofile" help:"Write a CPU profile of the max-load phase to this file." type:"path" placeholder:"FILE"`
+	CPUProfile      string        `name:"cpuprofile" help:"Write a CPU profile of the max-load phase (or --cpuprofile-phase) to this file." type:"path" placeholder:"FILE"`
+	CPUProfilePhase string        `name:"cpuprofile-phase" help:"The phase --cpuprofile profiles: max or half." enum:"max,half" default:"max"`
 }
 
 func (b *benchCmd) Run(g *globals) error {
@@ -43,7 +44,7 @@ func (b *benchCmd) Run(g *globals) error {
 			return err
 		}
 		defer f.Close()
-		cfg.CPUProfile = f
+		cfg.CPUProfile, cfg.CPUProfilePhase = f, b.CPUProfilePhase
 	}
 	res, err := bench.Run(g.ctx, cfg)
 	if err != nil {

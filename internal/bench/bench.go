@@ -71,6 +71,8 @@ type Config struct {
 	Progress io.Writer
 	// CPUProfile, when set, receives a CPU profile of the max phase.
 	CPUProfile io.Writer
+	// CPUProfilePhase is the phase profiled: "max" (the default) or "half".
+	CPUProfilePhase string
 
 	// prefetch is the deliver runner's Prefetch (0: the library's).
 	prefetch int
@@ -200,6 +202,15 @@ type Phase struct {
 	LatencyP99 time.Duration  `json:"latency_p99_ns,omitempty"`
 	LatencyMax time.Duration  `json:"latency_max_ns,omitempty"`
 	Outcomes   map[string]int `json:"outcomes,omitempty"`
+	// PublishP50 and PublishP99: how long a publish waited for its PubAck.
+	// The publishers are few (--publishers) and wait for each PubAck, so
+	// a slower PubAck alone lowers a phase's rate.
+	PublishP50 time.Duration `json:"publish_p50_ns,omitempty"`
+	PublishP99 time.Duration `json:"publish_p99_ns,omitempty"`
+	// CPUPerMessage is this process's CPU time (embedded NATS server,
+	// deliverer, fake providers; not the Postgres server) during the
+	// phase over its messages.
+	CPUPerMessage time.Duration `json:"cpu_per_message_ns,omitempty"`
 	// Time is where a notification's time in the deliverer went, on
 	// average (pipeline phases).
 	Time *Breakdown `json:"time,omitempty"`

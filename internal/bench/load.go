@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -21,11 +22,20 @@ type load struct {
 	publish  func(ctx context.Context, i int) error
 }
 
-// run publishes and returns when each message started publishing.
-func (l load) run(ctx context.Context) ([]time.Time, error) {
+// published is what a load run measured: when each message started
+// publishing, and how long each publish waited for its PubAck.
+type published struct {
+	starts []time.Time
+	acks   []time.Duration
+}
+
+// run publishes and returns when each message started publishing and how
+// long its publish took.
+func (l load) run(ctx context.Context) (published, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	starts := make([]time.Time, l.count)
+	acks := make([]time.Duration, l.count)
 	tickets := make(chan int)
 	var (
 		firstErr error
@@ -39,6 +49,7 @@ func (l load) run(ctx context.Context) ([]time.Time, error) {
 				if err := l.publish(ctx, i); err != nil {
 					once.Do(func() { firstErr = err; cancel() })
 				}
+				acks[i] = time.Since(starts[i])
 			}
 		})
 	}
@@ -70,9 +81,9 @@ feed:
 	close(tickets)
 	wg.Wait()
 	if firstErr != nil {
-		return nil, firstErr
+		return published{}, firstErr
 	}
-	return starts[:n], ctx.Err()
+	return published{starts[:n], acks[:n]}, ctx.Err()
 }
 
 func sleepUntil(ctx context.Context, t time.Time) bool {
@@ -101,10 +112,18 @@ func waitDone(ctx context.Context, done func() int, n int, timeout time.Duration
 	return true
 }
 
-// summarize computes a phase's rates from its publish starts and its
-// finish times (in order).
-func summarize(starts, finished []time.Time) Phase {
+// summarize computes a phase's rates from its publishes and its finish
+// times (in order), and its share of the process's CPU time from cpu0,
+// the process's CPU time when the phase began.
+func summarize(pub published, finished []time.Time, cpu0 time.Duration) Phase {
+	starts := pub.starts
 	p := Phase{Messages: len(starts)}
+	if len(starts) > 0 {
+		p.CPUPerMessage = (processCPU() - cpu0) / time.Duration(len(starts))
+		acks := slices.Clone(pub.acks)
+		slices.Sort(acks)
+		p.PublishP50, p.PublishP99 = percentile(acks, 50), percentile(acks, 99)
+	}
 	if len(starts) == 0 || len(finished) == 0 {
 		return p
 	}
@@ -126,6 +145,16 @@ func summarize(starts, finished []time.Time) Phase {
 		p.SteadyRate = perSecond(hi-lo, finished[hi].Sub(finished[lo]))
 	}
 	return p
+}
+
+// processCPU is the CPU time this process (the embedded NATS server, the
+// deliverer and the fake providers) has used so far, user and system.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func perSecond(n int, d time.Duration) float64 {

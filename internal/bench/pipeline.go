@@ -36,7 +36,8 @@ func (e *env) pipeline(ctx context.Context, first int64, count int, rate float64
 	_, before := e.obs.since(base)
 	t0 := e.times()
 	done := func() int { return e.obs.done() - base }
-	starts, err := load{
+	cpu0 := processCPU()
+	pub, err := load{
 		publishers: e.cfg.Publishers, count: count, rate: rate, duration: duration, backlog: e.cfg.MaxBacklog, done: done,
 		publish: func(ctx context.Context, i int) error {
 			return disp.Notify(ctx, e.notification(first+int64(i)))
@@ -45,12 +46,13 @@ func (e *env) pipeline(ctx context.Context, first int64, count int, rate float64
 	if err != nil {
 		return Phase{}, fmt.Errorf("bench: publishing notifications: %w", err)
 	}
+	starts := pub.starts
 	if !waitDone(ctx, done, len(starts), 60*time.Second) {
 		_, outcomes := e.obs.since(base)
 		return Phase{}, fmt.Errorf("bench: %d of %d notifications finished within 60s of the last publish (outcomes so far: %v)", done(), len(starts), outcomes)
 	}
 	finished, after := e.obs.since(base)
-	p := summarize(starts, finished)
+	p := summarize(pub, finished, cpu0)
 	p.Outcomes = map[string]int{}
 	for k, v := range after {
 		if d := v - before[k]; d > 0 {

@@ -76,7 +76,8 @@ func (e *env) raw(ctx context.Context, payload func(i int) []byte) (Phase, error
 	}
 	defer func() { consuming.Stop(); inFlight.Wait() }()
 
-	starts, err := load{
+	cpu0 := processCPU()
+	pub, err := load{
 		publishers: e.cfg.Publishers, count: e.cfg.Count, duration: e.cfg.Duration, backlog: e.cfg.MaxBacklog, done: done,
 		publish: func(ctx context.Context, i int) error {
 			_, err := e.js.Publish(ctx, rawSubject, payload(i), jetstream.WithMsgID("raw:"+strconv.Itoa(i)))
@@ -86,10 +87,10 @@ func (e *env) raw(ctx context.Context, payload func(i int) []byte) (Phase, error
 	if err != nil {
 		return Phase{}, fmt.Errorf("bench: raw publish: %w", err)
 	}
-	if !waitDone(ctx, done, len(starts), 60*time.Second) {
-		return Phase{}, fmt.Errorf("bench: raw: %d of %d messages acked within 60s (%d ack errors)", done(), len(starts), ackErrs)
+	if !waitDone(ctx, done, len(pub.starts), 60*time.Second) {
+		return Phase{}, fmt.Errorf("bench: raw: %d of %d messages acked within 60s (%d ack errors)", done(), len(pub.starts), ackErrs)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	return summarize(starts, finished), nil
+	return summarize(pub, finished, cpu0), nil
 }

@@ -59,6 +59,13 @@ func (r Result) WriteTable(w io.Writer) {
 				p.name, ms(t.Handler), ms(t.Provider), r.Store, ms(t.StoreWait), ms(t.Handler-t.Provider-t.StoreWait))
 		}
 	}
+	for _, p := range []struct {
+		name string
+		ph   Phase
+	}{{"raw, before", r.Raw}, {"max load", r.Max}, {"half load", r.Half}, {"raw, after", r.RawAfter}} {
+		fmt.Fprintf(w, "%s: publish waits for its PubAck p50 %s p99 %s; this process's CPU %s per message\n",
+			p.name, ms(p.ph.PublishP50), ms(p.ph.PublishP99), ms(p.ph.CPUPerMessage))
+	}
 	fmt.Fprintln(w, "\nrate: messages / (first publish → last finished: acked for raw, ledger outcome for the pipeline); steady: 10th-90th percentile of finishes")
 	fmt.Fprintln(w, "latency: Notify called → fake provider receives the request (before its simulated latency)")
 

@@ -54,15 +54,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	next += int64(w.Messages)
 
 	progress("max load: up to %d notifications or %s, backlog ≤ %d", cfg.Count, cfg.Duration, cfg.MaxBacklog)
-	if cfg.CPUProfile != nil {
-		if err := pprof.StartCPUProfile(cfg.CPUProfile); err != nil {
-			return res, fmt.Errorf("bench: starting the CPU profile: %w", err)
-		}
+	stop, err := profile(cfg, "max")
+	if err != nil {
+		return res, err
 	}
 	res.Max, err = e.pipeline(ctx, next, cfg.Count, 0, cfg.Duration)
-	if cfg.CPUProfile != nil {
-		pprof.StopCPUProfile()
-	}
+	stop()
 	if err != nil {
 		return res, err
 	}
@@ -72,7 +69,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	half := res.Max.Rate / 2
 	count := max(1, int(half*cfg.HalfDuration.Seconds()))
 	progress("half load: %.0f/s for %s", half, cfg.HalfDuration)
-	if res.Half, err = e.pipeline(ctx, next, count, half, cfg.HalfDuration); err != nil {
+	if stop, err = profile(cfg, "half"); err != nil {
+		return res, err
+	}
+	res.Half, err = e.pipeline(ctx, next, count, half, cfg.HalfDuration)
+	stop()
+	if err != nil {
 		return res, err
 	}
 	res.Half.Offered = half
@@ -91,6 +93,18 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return res, err
 	}
 	return res, nil
+}
+
+// profile starts the CPU profile if cfg asks for one of phase, and
+// returns what stops it.
+func profile(cfg Config, phase string) (stop func(), err error) {
+	if cfg.CPUProfile == nil || cfg.CPUProfilePhase != phase && !(cfg.CPUProfilePhase == "" && phase == "max") {
+		return func() {}, nil
+	}
+	if err := pprof.StartCPUProfile(cfg.CPUProfile); err != nil {
+		return nil, fmt.Errorf("bench: starting the CPU profile: %w", err)
+	}
+	return pprof.StopCPUProfile, nil
 }
 
 // ms formats d in milliseconds with one decimal.
