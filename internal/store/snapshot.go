@@ -27,6 +27,13 @@ type Snapshot struct {
 	Suppressed map[string]bool
 }
 
+// SnapshotRequest is one ReadSnapshot call's arguments.
+type SnapshotRequest struct {
+	ClientID string
+	Channel  vocab.Channel
+	To       string
+}
+
 type snapshotKey struct{}
 
 // WithSnapshot returns ctx carrying s.

@@ -37,6 +37,8 @@ var dialect = sqlstore.Dialect{
 	ForUpdate: " FOR UPDATE",
 	// Batched ledger writes run side by side on the pool's connections.
 	WriteBatches: 4,
+	// So do batched snapshot reads.
+	ReadBatches: 4,
 	// A client's upsert and its consent grants may run at once in two
 	// processes; a transaction lock per client id orders them, so a grant
 	// is bound to the client's address whichever commits first.

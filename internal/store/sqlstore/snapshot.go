@@ -20,6 +20,10 @@ import (
 // normalise it, and the client's own address on channel (its phone, or its
 // email lower-cased). An address normalised some other way is not in the
 // snapshot, and IsSuppressed reads it as usual.
+//
+// Where the dialect allows (ReadBatches), concurrent calls are read as one
+// statement (see coalescer): each caller's statement still starts after
+// its call, so a batch never answers with a view older than the call.
 func (s *Store) ReadSnapshot(ctx context.Context, clientID string, channel vocab.Channel, to string) (*store.Snapshot, error) {
 	if err := required("client id", clientID); err != nil {
 		return nil, err
@@ -27,46 +31,146 @@ func (s *Store) ReadSnapshot(ctx context.Context, clientID string, channel vocab
 	if err := validChannel(channel); err != nil {
 		return nil, err
 	}
-	toKey := ""
+	it := &snapItem{clientID: clientID, channel: channel}
 	if strings.TrimSpace(to) != "" {
 		k, err := suppressionKey(channel, to)
 		if err != nil {
 			return nil, err
 		}
-		toKey = k
+		it.toKey = k
 	}
-	// The client's own address on the channel, as suppressions store it
-	// (email lower-cased: see the coverage rule below).
-	addrExpr := "clients.phone"
-	if channel == vocab.Email {
-		addrExpr = "lower(clients.email)"
+	if s.snaps == nil {
+		s.flushSnapshots(ctx, []*snapItem{it})
+	} else if err := s.snaps.do(ctx, it); err != nil {
+		return nil, err
 	}
-	// The client row is read in a subquery of its own (LIMIT 1 keeps the
-	// planner from folding it in), so its suppression lookups run once,
-	// not once per ledger entry.
-	rows, err := s.read.QueryContext(ctx, s.rebind(`
-		SELECT c.id, c.first_name, c.timezone, c.phone, c.email, c.locale, c.preferred_channel, c.updated_at, c.created_at,
+	if it.err != nil {
+		return nil, fmt.Errorf("reading the delivery snapshot of %s: %w", clientID, it.err)
+	}
+	if it.out == nil {
+		return nil, fmt.Errorf("reading the delivery snapshot of %q: %w", clientID, store.ErrNotFound)
+	}
+	return it.out, nil
+}
+
+// ReadSnapshotBatch reads the snapshots of several requests as one
+// statement, the way concurrent ReadSnapshot calls are batched: answers[i]
+// is requests[i]'s snapshot, or errs[i] its error (store.ErrNotFound for
+// an unknown client). The conformance tests use it to check a batch
+// against reads one by one.
+func (s *Store) ReadSnapshotBatch(ctx context.Context, requests []store.SnapshotRequest) (answers []*store.Snapshot, errs []error) {
+	answers, errs = make([]*store.Snapshot, len(requests)), make([]error, len(requests))
+	var items []*snapItem
+	index := map[*snapItem]int{}
+	for i, r := range requests {
+		if err := required("client id", r.ClientID); err != nil {
+			errs[i] = err
+			continue
+		}
+		if err := validChannel(r.Channel); err != nil {
+			errs[i] = err
+			continue
+		}
+		it := &snapItem{clientID: r.ClientID, channel: r.Channel}
+		if strings.TrimSpace(r.To) != "" {
+			k, err := suppressionKey(r.Channel, r.To)
+			if err != nil {
+				errs[i] = err
+				continue
+			}
+			it.toKey = k
+		}
+		index[it] = i
+		items = append(items, it)
+	}
+	for len(items) > 0 {
+		batch := items[:min(len(items), maxBatchRows)]
+		items = items[len(batch):]
+		s.flushSnapshots(ctx, batch)
+		for _, it := range batch {
+			i := index[it]
+			switch {
+			case it.err != nil:
+				errs[i] = fmt.Errorf("reading the delivery snapshot of %s: %w", it.clientID, it.err)
+			case it.out == nil:
+				errs[i] = fmt.Errorf("reading the delivery snapshot of %q: %w", it.clientID, store.ErrNotFound)
+			default:
+				answers[i] = it.out
+			}
+		}
+	}
+	return answers, errs
+}
+
+// snapItem is one ReadSnapshot call in a batch.
+type snapItem struct {
+	clientID string
+	channel  vocab.Channel
+	toKey    string
+	out      *store.Snapshot // nil: no such client
+	err      error
+}
+
+// flushSnapshots reads the snapshots of a batch with one statement: the
+// requests are a VALUES list numbered by position, each joined to its
+// client (read once per request in a subquery, so the suppression lookups
+// run once, not once per ledger entry), its care pause and its consent
+// ledger. If the statement fails, each request is read on its own, so a
+// caller gets its own answer.
+func (s *Store) flushSnapshots(ctx context.Context, items []*snapItem) {
+	var (
+		b    strings.Builder
+		args = make([]any, 0, 4*len(items)+1)
+	)
+	b.WriteString(`WITH r (n, client_id, channel, to_key) AS (VALUES `)
+	for i, it := range items {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(CAST(? AS integer), CAST(? AS text), CAST(? AS text), CAST(? AS text))")
+		args = append(args, i, it.clientID, string(it.channel), it.toKey)
+	}
+	// The client's own address on the request's channel, as suppressions
+	// store it: the phone as stored, the email lower-cased (see the
+	// coverage rule in readSnapshots). LIMIT keeps the planner from
+	// folding the subquery into the joins below.
+	b.WriteString(`)
+		SELECT c.n, c.id, c.first_name, c.timezone, c.phone, c.email, c.locale, c.preferred_channel, c.updated_at, c.created_at,
 			c.sup_to, c.sup_addr,
 			p.client_id, p.scope, p.until, p.requested_by, p.since, p.active, p.resumed_by, p.updated_at,
 			l.seq, l.client_id, l.channel, l.purpose, l.action, l.address, l.source, l.wording_version, l.event_id, l.occurred_at, l.recorded_at
-		FROM (SELECT id, first_name, timezone, phone, email, locale, preferred_channel, updated_at, created_at,
-				EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = ? AND s.address = ?) AS sup_to,
-				EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = ? AND s.address = `+addrExpr+`) AS sup_addr
-			FROM clients WHERE id = ? LIMIT 1) c
+		FROM (SELECT r.n, cl.id, cl.first_name, cl.timezone, cl.phone, cl.email, cl.locale, cl.preferred_channel, cl.updated_at, cl.created_at,
+				EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = r.channel AND s.address = r.to_key) AS sup_to,
+				EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = r.channel AND s.address =
+					CASE WHEN r.channel = 'email' THEN lower(cl.email) ELSE cl.phone END) AS sup_addr
+			FROM r JOIN clients cl ON cl.id = r.client_id LIMIT ?) c
 		LEFT JOIN care_pauses p ON p.client_id = c.id
 		LEFT JOIN consent_ledger l ON l.client_id = c.id
-		ORDER BY l.seq`),
-		channel, toKey, channel, clientID)
+		ORDER BY c.n, l.seq`)
+	args = append(args, len(items))
+	if err := s.readSnapshots(ctx, b.String(), args, items); err != nil {
+		if len(items) == 1 {
+			items[0].err = err
+			return
+		}
+		for _, it := range items {
+			it.out, it.err = nil, nil
+			s.flushSnapshots(ctx, []*snapItem{it})
+		}
+	}
+}
+
+// readSnapshots runs flushSnapshots's statement and sets each item's
+// snapshot from its rows.
+func (s *Store) readSnapshots(ctx context.Context, query string, args []any, items []*snapItem) error {
+	rows, err := s.read.QueryContext(ctx, s.rebind(query), args...)
 	if err != nil {
-		return nil, fmt.Errorf("reading the delivery snapshot of %s: %w", clientID, err)
+		return err
 	}
 	defer rows.Close()
-	var (
-		snap  *store.Snapshot
-		found bool
-	)
 	for rows.Next() {
 		var (
+			n                                int
 			c                                store.Client
 			p                                store.CarePause
 			pClient, pScope, pBy, pResumedBy sql.NullString
@@ -79,17 +183,20 @@ func (s *Store) ReadSnapshot(ctx context.Context, clientID string, channel vocab
 			lEvent                           sql.NullString
 			e                                store.ConsentEntry
 		)
-		err := rows.Scan(&c.ID, &c.FirstName, &c.Timezone, &c.Phone, &c.Email, &c.Locale, &c.PreferredChannel,
+		err := rows.Scan(&n, &c.ID, &c.FirstName, &c.Timezone, &c.Phone, &c.Email, &c.Locale, &c.PreferredChannel,
 			scanTime(&c.UpdatedAt), scanTime(&c.CreatedAt), &supTo, &supAddr,
 			&pClient, &pScope, scanTime(&p.Until), &pBy, scanTime(&p.Since), &pActive, &pResumedBy, scanTime(&p.UpdatedAt),
 			&seq, &lClient, &lChannel, &lPurpose, &lAction, &lAddress, &lSource, &lWording, &lEvent,
 			scanTime(&e.OccurredAt), scanTime(&e.RecordedAt))
 		if err != nil {
-			return nil, fmt.Errorf("reading the delivery snapshot of %s: %w", clientID, err)
+			return err
 		}
-		if !found {
-			found = true
-			snap = &store.Snapshot{Client: c, Channel: channel, Suppressed: map[string]bool{}}
+		if n < 0 || n >= len(items) {
+			return fmt.Errorf("snapshot row for request %d of %d", n, len(items))
+		}
+		it := items[n]
+		if it.out == nil {
+			snap := &store.Snapshot{Client: c, Channel: it.channel, Suppressed: map[string]bool{}}
 			if pClient.Valid {
 				p.ClientID, p.Scope, p.RequestedBy, p.Active, p.ResumedBy = pClient.String, pScope.String, pBy.String, pActive.Bool, pResumedBy.String
 				snap.Pause, snap.Paused = p, true
@@ -99,30 +206,32 @@ func (s *Store) ReadSnapshot(ctx context.Context, clientID string, channel vocab
 			// what the SQL compared: the phone as stored, the email
 			// lower-cased by the database (the same as Go's for ASCII).
 			switch {
-			case channel == vocab.SMS && c.Phone != "":
+			case it.channel == vocab.SMS && c.Phone != "":
 				snap.Suppressed[c.Phone] = supAddr
-			case channel == vocab.Email && c.Email != "" && isASCII(c.Email):
+			case it.channel == vocab.Email && c.Email != "" && isASCII(c.Email):
 				snap.Suppressed[asciiLower(c.Email)] = supAddr
 			}
-			if toKey != "" {
-				snap.Suppressed[toKey] = supTo
+			if it.toKey != "" {
+				snap.Suppressed[it.toKey] = supTo
 			}
+			it.out = snap
 		}
 		if seq.Valid {
 			e.Seq = seq.Int64
 			e.ClientID, e.Channel, e.Purpose = lClient.String, vocab.Channel(lChannel.String), vocab.Purpose(lPurpose.String)
 			e.Action, e.Address, e.Source = store.ConsentAction(lAction.String), lAddress.String, lSource.String
 			e.WordingVersion, e.EventID = lWording.String, lEvent.String
-			snap.Ledger = append(snap.Ledger, e)
+			it.out.Ledger = append(it.out.Ledger, e)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading the delivery snapshot of %s: %w", clientID, err)
+		// Half-read answers are not answers.
+		for _, it := range items {
+			it.out = nil
+		}
+		return err
 	}
-	if !found {
-		return nil, fmt.Errorf("reading the delivery snapshot of %q: %w", clientID, store.ErrNotFound)
-	}
-	return snap, nil
+	return nil
 }
 
 // fromSnapshot returns the snapshot that answers a plain read (q is the

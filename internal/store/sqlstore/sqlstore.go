@@ -44,6 +44,10 @@ type Dialect struct {
 	// be in flight at once: 1 where one connection writes (SQLite), more
 	// where the server runs statements side by side. 0 means 1.
 	WriteBatches int
+	// ReadBatches is how many batched snapshot reads (ReadSnapshot) may be
+	// in flight at once where a read is a round trip to a server; 0 reads
+	// each snapshot on its own (SQLite, in process).
+	ReadBatches int
 }
 
 // Store implements [store.Store]. Create it with [New].
@@ -56,6 +60,9 @@ type Store struct {
 	// concurrent callers (group commit).
 	creates *coalescer[createItem]
 	moves   *coalescer[moveItem]
+	// The deliverer's one read per notification, batched the same way
+	// (nil: each read on its own).
+	snaps *coalescer[snapItem]
 }
 
 var _ store.Store = (*Store)(nil)
@@ -73,6 +80,9 @@ func New(ctx context.Context, db, read *sql.DB, d Dialect, opts ...Option) (*Sto
 	s := &Store{db: db, read: read, dialect: d, now: cfg.now}
 	s.creates = &coalescer[createItem]{limit: max(1, d.WriteBatches), max: maxBatchRows, flush: s.flushCreates}
 	s.moves = &coalescer[moveItem]{limit: max(1, d.WriteBatches), max: maxBatchRows, flush: s.flushMoves}
+	if d.ReadBatches > 0 {
+		s.snaps = &coalescer[snapItem]{limit: d.ReadBatches, max: maxBatchRows, flush: s.flushSnapshots}
+	}
 	switch cfg.schema {
 	case MigrateOnOpen:
 		if err := s.MigrateUp(ctx); err != nil {

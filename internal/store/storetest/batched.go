@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -230,6 +231,86 @@ func testSnapshot(t *testing.T, s store.Store) {
 	// A snapshot of one client answers nothing about another.
 	_, err = s.GetClient(store.WithSnapshot(ctx, snap), "c-nobody")
 	wantErr(t, "another client under a snapshot", err, store.ErrNotFound)
+}
+
+// snapshotBatcher is a store that reads several snapshots as one
+// statement (sqlstore.Store.ReadSnapshotBatch).
+type snapshotBatcher interface {
+	ReadSnapshotBatch(ctx context.Context, requests []store.SnapshotRequest) ([]*store.Snapshot, []error)
+}
+
+// testSnapshotBatched checks that snapshots read together — in one batch
+// statement, and from many goroutines at once, as the deliverer's workers
+// read them — are each what a read on its own gives: clients with
+// different ledgers, pauses and suppressions, an unknown client, the same
+// client twice on different channels, and addresses to look up.
+func testSnapshotBatched(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	clients := []store.Client{ana(), ana(), ana()}
+	clients[1].ID, clients[1].FirstName, clients[1].Phone, clients[1].Email = "c-ben", "Ben", "+15555550111", "Ben@Example.org"
+	clients[2].ID, clients[2].FirstName, clients[2].Phone, clients[2].Email = "c-cy", "Cy", "+15555550122", ""
+	for i, c := range clients {
+		_, err := s.ApplyClientUpsert(ctx, ev(fmt.Sprintf("snapb-c%d", i), "client.upserted", at(0)), c)
+		noErr(t, "ApplyClientUpsert", err)
+	}
+	entries := []store.ConsentEntry{
+		consent(store.ConsentGranted, vocab.SMS, vocab.Reminders, at(1)),
+		consent(store.ConsentGranted, vocab.Email, vocab.Encouragement, at(2)),
+		consent(store.ConsentRevoked, vocab.SMS, vocab.Reminders, at(3)),
+		consent(store.ConsentGranted, vocab.SMS, vocab.Announcements, at(4)),
+	}
+	entries[2].ClientID, entries[3].ClientID = "c-ben", "c-ben"
+	for i, e := range entries {
+		_, err := s.AppendConsent(ctx, ev(fmt.Sprintf("snapb-k%d", i), "consent.changed", e.OccurredAt), e)
+		noErr(t, "AppendConsent", err)
+	}
+	_, err := s.ApplyCarePause(ctx, ev("snapb-p", "client.care_paused", at(5)),
+		store.CarePause{ClientID: "c-ben", Scope: store.CareScopeAll, Until: at(90), RequestedBy: "dr-lee"})
+	noErr(t, "ApplyCarePause", err)
+	noErr(t, "Suppress", s.Suppress(ctx, store.Suppression{Channel: vocab.SMS, Address: clients[0].Phone, Reason: "21610"}))
+	noErr(t, "Suppress", s.Suppress(ctx, store.Suppression{Channel: vocab.Email, Address: "ben@example.org", Reason: "bounce"}))
+
+	var reqs []store.SnapshotRequest
+	for _, id := range []string{"c-ana", "c-ben", "c-cy", "c-nobody"} {
+		for _, ch := range []vocab.Channel{vocab.SMS, vocab.Email} {
+			for _, to := range []string{"", "+15555550111", "BEN@example.org", "+15555550100"} {
+				reqs = append(reqs, store.SnapshotRequest{ClientID: id, Channel: ch, To: to})
+			}
+		}
+	}
+	want := make([]*store.Snapshot, len(reqs))
+	wantErrs := make([]error, len(reqs))
+	for i, r := range reqs {
+		want[i], wantErrs[i] = s.ReadSnapshot(ctx, r.ClientID, r.Channel, r.To)
+	}
+	check := func(how string, i int, got *store.Snapshot, err error) {
+		t.Helper()
+		sameResult(t, fmt.Sprintf("%s: %+v", how, reqs[i]), want[i], got, wantErrs[i], err)
+	}
+
+	if b, ok := s.(snapshotBatcher); ok {
+		got, errs := b.ReadSnapshotBatch(ctx, reqs)
+		for i := range reqs {
+			check("one batch", i, got[i], errs[i])
+		}
+		// A request the batch cannot take is refused on its own.
+		got, errs = b.ReadSnapshotBatch(ctx, []store.SnapshotRequest{{ClientID: "c-ana", Channel: "pigeon"}, reqs[0]})
+		if errs[0] == nil || !errors.Is(errs[0], store.ErrInvalid) {
+			t.Errorf("a batch with a bad channel: error %v, want ErrInvalid", errs[0])
+		}
+		check("beside a bad request", 0, got[1], errs[1])
+	}
+
+	var wg sync.WaitGroup
+	for round := range 4 {
+		for i := range reqs {
+			wg.Go(func() {
+				got, err := s.ReadSnapshot(ctx, reqs[i].ClientID, reqs[i].Channel, reqs[i].To)
+				check(fmt.Sprintf("concurrent, round %d", round), i, got, err)
+			})
+		}
+	}
+	wg.Wait()
 }
 
 // sameResult fails unless both reads gave the same value and the same kind

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeliveryCreateConcurrent", testDeliveryCreateConcurrent},
 		{"DeliveryBatchedWrites", testDeliveryBatchedWrites},
 		{"Snapshot", testSnapshot},
+		{"SnapshotBatched", testSnapshotBatched},
 		{"DeliveryClaim", testDeliveryClaim},
 		{"DeliveryLookups", testDeliveryLookups},
 		{"DeliveryStateMachine", testDeliveryStateMachine},
