@@ -211,6 +211,10 @@ type Phase struct {
 	// deliverer, fake providers; not the Postgres server) during the
 	// phase over its messages.
 	CPUPerMessage time.Duration `json:"cpu_per_message_ns,omitempty"`
+	// SchedP50 and SchedP99: how long this process's goroutines waited
+	// for a CPU once runnable (the Go runtime's /sched/latencies).
+	SchedP50 time.Duration `json:"sched_p50_ns,omitempty"`
+	SchedP99 time.Duration `json:"sched_p99_ns,omitempty"`
 	// Time is where a notification's time in the deliverer went, on
 	// average (pipeline phases).
 	Time *Breakdown `json:"time,omitempty"`

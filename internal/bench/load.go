@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"runtime/metrics"
 	"slices"
 	"sync"
 	"syscall"
@@ -27,6 +28,7 @@ type load struct {
 type published struct {
 	starts []time.Time
 	acks   []time.Duration
+	sched0 *metrics.Float64Histogram
 }
 
 // run publishes and returns when each message started publishing and how
@@ -36,6 +38,7 @@ func (l load) run(ctx context.Context) (published, error) {
 	defer cancel()
 	starts := make([]time.Time, l.count)
 	acks := make([]time.Duration, l.count)
+	sched0 := schedLatency()
 	tickets := make(chan int)
 	var (
 		firstErr error
@@ -83,7 +86,7 @@ feed:
 	if firstErr != nil {
 		return published{}, firstErr
 	}
-	return published{starts[:n], acks[:n]}, ctx.Err()
+	return published{starts[:n], acks[:n], sched0}, ctx.Err()
 }
 
 func sleepUntil(ctx context.Context, t time.Time) bool {
@@ -118,6 +121,9 @@ func waitDone(ctx context.Context, done func() int, n int, timeout time.Duration
 func summarize(pub published, finished []time.Time, cpu0 time.Duration) Phase {
 	starts := pub.starts
 	p := Phase{Messages: len(starts)}
+	if pub.sched0 != nil {
+		p.SchedP50, p.SchedP99 = schedQuantiles(pub.sched0, schedLatency())
+	}
 	if len(starts) > 0 {
 		p.CPUPerMessage = (processCPU() - cpu0) / time.Duration(len(starts))
 		acks := slices.Clone(pub.acks)

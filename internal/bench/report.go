@@ -63,8 +63,8 @@ func (r Result) WriteTable(w io.Writer) {
 		name string
 		ph   Phase
 	}{{"raw, before", r.Raw}, {"max load", r.Max}, {"half load", r.Half}, {"raw, after", r.RawAfter}} {
-		fmt.Fprintf(w, "%s: publish waits for its PubAck p50 %s p99 %s; this process's CPU %s per message\n",
-			p.name, ms(p.ph.PublishP50), ms(p.ph.PublishP99), ms(p.ph.CPUPerMessage))
+		fmt.Fprintf(w, "%s: publish waits for its PubAck p50 %s p99 %s; this process's CPU %s per message; a runnable goroutine waits for a CPU p50 %s p99 %s\n",
+			p.name, ms(p.ph.PublishP50), ms(p.ph.PublishP99), ms(p.ph.CPUPerMessage), ms(p.ph.SchedP50), ms(p.ph.SchedP99))
 	}
 	fmt.Fprintln(w, "\nrate: messages / (first publish → last finished: acked for raw, ledger outcome for the pipeline); steady: 10th-90th percentile of finishes")
 	fmt.Fprintln(w, "latency: Notify called → fake provider receives the request (before its simulated latency)")
