@@ -127,6 +127,13 @@ func (c *core) resetCore() {
 // takeFailure draws the failure for a request: queued ones first, then the
 // per-recipient one for sends (recipient != "").
 func (c *core) takeFailure(recipients ...string) (Failure, bool) {
+	return c.takeFailureFor(func() []string { return recipients })
+}
+
+// takeFailureFor is takeFailure for recipients that cost something to
+// work out (a mail body to parse): they are asked for only when a failure
+// is scripted for some recipient.
+func (c *core) takeFailureFor(recipients func() []string) (Failure, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.next) > 0 {
@@ -134,7 +141,10 @@ func (c *core) takeFailure(recipients ...string) (Failure, bool) {
 		c.next = c.next[1:]
 		return f, true
 	}
-	for _, r := range recipients {
+	if len(c.byTo) == 0 {
+		return Failure{}, false
+	}
+	for _, r := range recipients() {
 		if f, ok := c.byTo[normalizeRecipient(r)]; ok {
 			return f, true
 		}

@@ -249,7 +249,7 @@ func (s *SendGrid) handleSend(w http.ResponseWriter, r *http.Request) {
 	}
 	process := func() reply { return s.accept(apiKey, raw) }
 	var rep reply
-	if f, ok := s.takeFailure(recipientsOf(raw)...); ok {
+	if f, ok := s.takeFailureFor(func() []string { return recipientsOf(raw) }); ok {
 		var done bool
 		if rep, done = s.failure(w, r, f, process); done {
 			return
