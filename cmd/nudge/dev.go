@@ -34,7 +34,7 @@ type devCmd struct {
 	PracticeName     string        `help:"Practice name used in messages." default:"Harbor Practice"`
 	CrisisLine       string        `help:"Crisis line named in crisis replies and footers." default:"988"`
 	TemplatesDir     string        `help:"Directory of template overrides." type:"existingdir" placeholder:"DIR"`
-	DeliverWorkers   int           `name:"deliver-workers" help:"Notifications the process sends at once (pacing still holds each channel's rate)." default:"8"`
+	DeliverWorkers   int           `name:"deliver-workers" help:"Notifications the process sends at once (pacing still holds each channel's rate)." default:"32"`
 	SMSRate          float64       `name:"sms-rate" help:"SMS per second, shared by all processes (a Twilio long code sends about 1)." default:"1"`
 	EmailRate        float64       `name:"email-rate" help:"Email requests per second, shared by all processes." default:"10"`
 	TwilioAccountSID string        `name:"twilio-account-sid" help:"Account SID of the dev fake Twilio." default:"AC00000000000000000000000000000000"`

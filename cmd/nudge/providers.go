@@ -38,7 +38,7 @@ type providerFlags struct {
 	SendGridFrom       string `name:"sendgrid-from" help:"Verified sender address." placeholder:"EMAIL"`
 	SendGridWebhookKey string `name:"sendgrid-webhook-key" help:"Public key of SendGrid's signed event webhook (base64, from SendGrid's settings)."`
 
-	DeliverWorkers int `name:"deliver-workers" help:"Notifications one process sends at once (pacing still holds each channel's rate)." default:"8"`
+	DeliverWorkers int `name:"deliver-workers" help:"Notifications one process sends at once (pacing still holds each channel's rate)." default:"32"`
 
 	SMSRate   float64 `name:"sms-rate" help:"SMS per second, shared by all processes (a Twilio long code sends about 1; toll-free 3)." default:"1"`
 	EmailRate float64 `name:"email-rate" help:"Email requests per second, shared by all processes." default:"10"`
