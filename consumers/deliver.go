@@ -211,39 +211,15 @@ func (dl *Deliverer) deliver(ctx context.Context, n Notification, a *attempt) er
 	if !ok {
 		return Permanent(fmt.Errorf("no sender configured for channel %q", n.Channel))
 	}
-	t := Target{N: n, Now: dl.now(), Loc: time.UTC}
-	// The checks' reads about the client (consent, suppression, care
-	// pause) come from one snapshot read with the client itself: one
-	// round trip instead of one per check.
-	checkCtx := ctx
-	if n.ClientID != "" {
-		snap, err := dl.Store.ReadSnapshot(ctx, n.ClientID, n.Channel, n.To)
-		switch {
-		case err == nil:
-			t.Client = snap.Client
-			if loc, lerr := loadZone(snap.Client.Timezone); lerr == nil {
-				t.Loc = loc
-			}
-			checkCtx = store.WithSnapshot(ctx, snap)
-		case isNotFound(err):
-		default:
-			return fmt.Errorf("reading client: %w", err)
-		}
-	}
-	t.To = n.To
-	if t.To == "" {
-		if n.Channel == vocab.SMS {
-			t.To = t.Client.Phone
-		} else {
-			t.To = t.Client.Email
-		}
+	t, checkCtx, err := dl.target(ctx, n)
+	if err != nil {
+		return err
 	}
 
 	// The ledger row under the notification's key decides what happens.
 	// A fresh key gets its row only once the checks have decided, in one
 	// write: skipped with the reason, or already claimed as "sending".
 	d, fresh := store.Delivery{}, true
-	var err error
 	if a.readLedger {
 		d, err = dl.Store.GetDeliveryByKey(ctx, n.Key)
 		fresh = isNotFound(err)
@@ -301,41 +277,32 @@ func (dl *Deliverer) deliver(ctx context.Context, n Notification, a *attempt) er
 	if t.To == "" {
 		return dl.settle(ctx, n, d, fresh, store.DeliverySkipped, string(vocab.SkipNoAddress), OutcomeSkipped)
 	}
-	for _, c := range dl.Checks {
-		v, err := c.Check(checkCtx, t)
-		if err != nil {
-			return err
-		}
-		if v.Skip != "" {
-			return dl.settle(ctx, n, d, fresh, store.DeliverySkipped, string(v.Skip), OutcomeSkipped)
-		}
-		if !v.DeferUntil.IsZero() {
-			// A deferred notification is on the ledger as pending, so
-			// "where is it?" has an answer before it goes.
-			if fresh {
-				if _, created, err := dl.Store.CreateDelivery(ctx, d); err != nil {
-					return fmt.Errorf("recording delivery %s: %w", n.Key, err)
-				} else if !created && !a.readLedger {
-					return errKeyTaken
-				}
-			}
-			if err := dl.Dispatcher.NotifyAt(ctx, n, v.DeferUntil); err != nil {
-				return fmt.Errorf("deferring %s: %w", n.Key, err)
-			}
-			if err := dl.Store.SetDeferral(ctx, store.Deferral{Key: n.Key, NotBefore: v.DeferUntil, Why: v.Why}); err != nil {
-				return fmt.Errorf("recording the deferral of %s: %w", n.Key, err)
-			}
-			dl.observe(n, OutcomeDeferred, v.Why)
-			dl.log().Info("notification deferred", "key", n.Key, "until", v.DeferUntil, "why", v.Why)
-			return nil
-		}
+	if done, err := dl.decide(ctx, checkCtx, n, t, d, fresh, a); done || err != nil {
+		return err
 	}
 
 	if !a.paced {
+		began := time.Now()
 		if err := dl.pace(ctx, n); err != nil {
 			return err
 		}
 		a.paced = true
+		if time.Since(began) >= RecheckAfterPacing {
+			// The checks decided before the wait: an opt-out, a care
+			// pause or a cancelled announcement may have landed while
+			// the message waited for its turn. Decide again with what
+			// holds now.
+			now, checkCtx, err := dl.target(ctx, n)
+			if err != nil {
+				return err
+			}
+			if now.To != t.To {
+				return retryError{fmt.Errorf("the address of %s changed while it waited for its turn", n.Key), 0}
+			}
+			if done, err := dl.decide(ctx, checkCtx, n, now, d, fresh, a); done || err != nil {
+				return err
+			}
+		}
 	}
 	// Claim this attempt: of all workers holding this notification, only
 	// the one whose write wins calls the provider. A fresh key is claimed
@@ -380,6 +347,77 @@ func (dl *Deliverer) deliver(ctx context.Context, n Notification, a *attempt) er
 	failpoint.Hit("deliver.after_ledger")
 	dl.observe(n, OutcomeSent, "")
 	return nil
+}
+
+// RecheckAfterPacing: a notification that waited at least this long for
+// the pacer's turn runs its checks again before it is claimed and sent.
+const RecheckAfterPacing = 50 * time.Millisecond
+
+// target reads what the checks need about n's client and works out the
+// address. The checks' reads about the client (consent, suppression, care
+// pause) come from one snapshot read with the client itself: one round
+// trip instead of one per check; the returned context carries it.
+func (dl *Deliverer) target(ctx context.Context, n Notification) (Target, context.Context, error) {
+	t := Target{N: n, Now: dl.now(), Loc: time.UTC}
+	checkCtx := ctx
+	if n.ClientID != "" {
+		snap, err := dl.Store.ReadSnapshot(ctx, n.ClientID, n.Channel, n.To)
+		switch {
+		case err == nil:
+			t.Client = snap.Client
+			if loc, lerr := loadZone(snap.Client.Timezone); lerr == nil {
+				t.Loc = loc
+			}
+			checkCtx = store.WithSnapshot(ctx, snap)
+		case isNotFound(err):
+		default:
+			return t, ctx, fmt.Errorf("reading client: %w", err)
+		}
+	}
+	t.To = n.To
+	if t.To == "" {
+		if n.Channel == vocab.SMS {
+			t.To = t.Client.Phone
+		} else {
+			t.To = t.Client.Email
+		}
+	}
+	return t, checkCtx, nil
+}
+
+// decide runs the checks on t. done is true when they settled n: skipped
+// with the reason, or deferred (pending on the ledger, due again later).
+func (dl *Deliverer) decide(ctx, checkCtx context.Context, n Notification, t Target, d store.Delivery, fresh bool, a *attempt) (done bool, err error) {
+	for _, c := range dl.Checks {
+		v, err := c.Check(checkCtx, t)
+		if err != nil {
+			return true, err
+		}
+		if v.Skip != "" {
+			return true, dl.settle(ctx, n, d, fresh, store.DeliverySkipped, string(v.Skip), OutcomeSkipped)
+		}
+		if !v.DeferUntil.IsZero() {
+			// A deferred notification is on the ledger as pending, so
+			// "where is it?" has an answer before it goes.
+			if fresh {
+				if _, created, err := dl.Store.CreateDelivery(ctx, d); err != nil {
+					return true, fmt.Errorf("recording delivery %s: %w", n.Key, err)
+				} else if !created && !a.readLedger {
+					return true, errKeyTaken
+				}
+			}
+			if err := dl.Dispatcher.NotifyAt(ctx, n, v.DeferUntil); err != nil {
+				return true, fmt.Errorf("deferring %s: %w", n.Key, err)
+			}
+			if err := dl.Store.SetDeferral(ctx, store.Deferral{Key: n.Key, NotBefore: v.DeferUntil, Why: v.Why}); err != nil {
+				return true, fmt.Errorf("recording the deferral of %s: %w", n.Key, err)
+			}
+			dl.observe(n, OutcomeDeferred, v.Why)
+			dl.log().Info("notification deferred", "key", n.Key, "until", v.DeferUntil, "why", v.Why)
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // render builds the message with the variables every template may use.

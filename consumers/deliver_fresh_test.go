@@ -118,3 +118,63 @@ func TestDeliverRowFoundAfterPacingTakesOneTurn(t *testing.T) {
 		t.Errorf("ledger %+v, %d messages", d, len(outbound(f.twilio)))
 	}
 }
+
+// blockingPacer holds every turn until release is closed, and reports on
+// waiting each time a notification starts to wait.
+type blockingPacer struct {
+	waiting chan struct{}
+	release chan struct{}
+}
+
+func (p *blockingPacer) Wait(ctx context.Context, _ string) error {
+	p.waiting <- struct{}{}
+	select {
+	case <-p.release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *blockingPacer) Pause(context.Context, string, time.Duration) error { return nil }
+
+// A client who opts out while their message waits for the pacer's turn
+// does not get it: the checks run again after the wait, before the claim.
+// With many deliver workers a whole announcement can be waiting at once.
+func TestDeliverChecksAgainAfterWaitingForItsTurn(t *testing.T) {
+	f := newDeliverFixture(t)
+	f.consent(t, "c1", "sms", vocab.Announcements, store.ConsentGranted)
+	wait := func(n Notification, meanwhile func()) error {
+		t.Helper()
+		pacer := &blockingPacer{waiting: make(chan struct{}, 1), release: make(chan struct{})}
+		f.dl.Pacer = pacer
+		done := make(chan error, 1)
+		go func() { done <- f.dl.Deliver(t.Context(), n) }()
+		<-pacer.waiting
+		meanwhile()
+		time.Sleep(RecheckAfterPacing)
+		close(pacer.release)
+		return <-done
+	}
+
+	// Consent still holds after the wait: sent.
+	kept := announcement("ann:wait:kept")
+	if err := wait(kept, func() {}); err != nil {
+		t.Fatal(err)
+	}
+	if d := f.ledger(t, kept.Key); d.State != store.DeliverySent || len(outbound(f.twilio)) != 1 {
+		t.Fatalf("ledger %+v, %d messages; want sent, 1", d, len(outbound(f.twilio)))
+	}
+
+	// Revoked while waiting: skipped, nothing sent.
+	revoked := announcement("ann:wait:revoked")
+	if err := wait(revoked, func() { f.consent(t, "c1", "sms", vocab.Announcements, store.ConsentRevoked) }); err != nil {
+		t.Fatal(err)
+	}
+	if d := f.ledger(t, revoked.Key); d.State != store.DeliverySkipped || d.Reason != string(vocab.SkipNoConsent) {
+		t.Errorf("ledger %+v, want skipped %s", d, vocab.SkipNoConsent)
+	}
+	if got := len(outbound(f.twilio)); got != 1 {
+		t.Errorf("%d messages, want only the first", got)
+	}
+}
