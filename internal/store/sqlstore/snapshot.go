@@ -25,32 +25,16 @@ import (
 // statement (see coalescer): each caller's statement still starts after
 // its call, so a batch never answers with a view older than the call.
 func (s *Store) ReadSnapshot(ctx context.Context, clientID string, channel vocab.Channel, to string) (*store.Snapshot, error) {
-	if err := required("client id", clientID); err != nil {
+	it, err := newSnapItem(store.SnapshotRequest{ClientID: clientID, Channel: channel, To: to})
+	if err != nil {
 		return nil, err
-	}
-	if err := validChannel(channel); err != nil {
-		return nil, err
-	}
-	it := &snapItem{clientID: clientID, channel: channel}
-	if strings.TrimSpace(to) != "" {
-		k, err := suppressionKey(channel, to)
-		if err != nil {
-			return nil, err
-		}
-		it.toKey = k
 	}
 	if s.snaps == nil {
 		s.readSnapshot(ctx, it)
 	} else if err := s.snaps.do(ctx, it); err != nil {
 		return nil, err
 	}
-	if it.err != nil {
-		return nil, fmt.Errorf("reading the delivery snapshot of %s: %w", clientID, it.err)
-	}
-	if it.out == nil {
-		return nil, fmt.Errorf("reading the delivery snapshot of %q: %w", clientID, store.ErrNotFound)
-	}
-	return it.out, nil
+	return it.result()
 }
 
 // ReadSnapshotBatch reads the snapshots of several requests as one
@@ -63,22 +47,10 @@ func (s *Store) ReadSnapshotBatch(ctx context.Context, requests []store.Snapshot
 	var items []*snapItem
 	index := map[*snapItem]int{}
 	for i, r := range requests {
-		if err := required("client id", r.ClientID); err != nil {
+		it, err := newSnapItem(r)
+		if err != nil {
 			errs[i] = err
 			continue
-		}
-		if err := validChannel(r.Channel); err != nil {
-			errs[i] = err
-			continue
-		}
-		it := &snapItem{clientID: r.ClientID, channel: r.Channel}
-		if strings.TrimSpace(r.To) != "" {
-			k, err := suppressionKey(r.Channel, r.To)
-			if err != nil {
-				errs[i] = err
-				continue
-			}
-			it.toKey = k
 		}
 		index[it] = i
 		items = append(items, it)
@@ -88,15 +60,7 @@ func (s *Store) ReadSnapshotBatch(ctx context.Context, requests []store.Snapshot
 		items = items[len(batch):]
 		s.flushSnapshots(ctx, batch)
 		for _, it := range batch {
-			i := index[it]
-			switch {
-			case it.err != nil:
-				errs[i] = fmt.Errorf("reading the delivery snapshot of %s: %w", it.clientID, it.err)
-			case it.out == nil:
-				errs[i] = fmt.Errorf("reading the delivery snapshot of %q: %w", it.clientID, store.ErrNotFound)
-			default:
-				answers[i] = it.out
-			}
+			answers[index[it]], errs[index[it]] = it.result()
 		}
 	}
 	return answers, errs
@@ -110,6 +74,54 @@ type snapItem struct {
 	out      *store.Snapshot // nil: no such client
 	err      error
 }
+
+// newSnapItem checks a request's arguments and normalises the address to
+// look up as IsSuppressed would.
+func newSnapItem(r store.SnapshotRequest) (*snapItem, error) {
+	if err := required("client id", r.ClientID); err != nil {
+		return nil, err
+	}
+	if err := validChannel(r.Channel); err != nil {
+		return nil, err
+	}
+	it := &snapItem{clientID: r.ClientID, channel: r.Channel}
+	if strings.TrimSpace(r.To) != "" {
+		k, err := suppressionKey(r.Channel, r.To)
+		if err != nil {
+			return nil, err
+		}
+		it.toKey = k
+	}
+	return it, nil
+}
+
+// result is the item's answer as ReadSnapshot returns it.
+func (it *snapItem) result() (*store.Snapshot, error) {
+	switch {
+	case it.err != nil:
+		return nil, fmt.Errorf("reading the delivery snapshot of %s: %w", it.clientID, it.err)
+	case it.out == nil:
+		return nil, fmt.Errorf("reading the delivery snapshot of %q: %w", it.clientID, store.ErrNotFound)
+	}
+	return it.out, nil
+}
+
+// snapshotSelect and snapshotJoins are what the batch and the single
+// statement share around their client subquery c (which has the request
+// number n, the client's columns, sup_to and sup_addr); readSnapshots
+// scans these columns.
+const (
+	snapshotSelect = `
+		SELECT c.n, c.id, c.first_name, c.timezone, c.phone, c.email, c.locale, c.preferred_channel, c.updated_at, c.created_at,
+			c.sup_to, c.sup_addr,
+			p.client_id, p.scope, p.until, p.requested_by, p.since, p.active, p.resumed_by, p.updated_at,
+			l.seq, l.client_id, l.channel, l.purpose, l.action, l.address, l.source, l.wording_version, l.event_id, l.occurred_at, l.recorded_at
+		FROM `
+	snapshotJoins = `
+		LEFT JOIN care_pauses p ON p.client_id = c.id
+		LEFT JOIN consent_ledger l ON l.client_id = c.id
+		ORDER BY c.n, l.seq`
+)
 
 // flushSnapshots reads the snapshots of a batch with one statement: the
 // requests are a VALUES list numbered by position, each joined to its
@@ -138,19 +150,11 @@ func (s *Store) flushSnapshots(ctx context.Context, items []*snapItem) {
 	// store it: the phone as stored, the email lower-cased (see the
 	// coverage rule in readSnapshots). LIMIT keeps the planner from
 	// folding the subquery into the joins below.
-	b.WriteString(`)
-		SELECT c.n, c.id, c.first_name, c.timezone, c.phone, c.email, c.locale, c.preferred_channel, c.updated_at, c.created_at,
-			c.sup_to, c.sup_addr,
-			p.client_id, p.scope, p.until, p.requested_by, p.since, p.active, p.resumed_by, p.updated_at,
-			l.seq, l.client_id, l.channel, l.purpose, l.action, l.address, l.source, l.wording_version, l.event_id, l.occurred_at, l.recorded_at
-		FROM (SELECT r.n, cl.id, cl.first_name, cl.timezone, cl.phone, cl.email, cl.locale, cl.preferred_channel, cl.updated_at, cl.created_at,
+	b.WriteString(`)` + snapshotSelect + `(SELECT r.n, cl.id, cl.first_name, cl.timezone, cl.phone, cl.email, cl.locale, cl.preferred_channel, cl.updated_at, cl.created_at,
 				EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = r.channel AND s.address = r.to_key) AS sup_to,
 				EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = r.channel AND s.address =
 					CASE WHEN r.channel = 'email' THEN lower(cl.email) ELSE cl.phone END) AS sup_addr
-			FROM r JOIN clients cl ON cl.id = r.client_id LIMIT ?) c
-		LEFT JOIN care_pauses p ON p.client_id = c.id
-		LEFT JOIN consent_ledger l ON l.client_id = c.id
-		ORDER BY c.n, l.seq`)
+			FROM r JOIN clients cl ON cl.id = r.client_id LIMIT ?) c` + snapshotJoins)
 	args = append(args, len(items))
 	if err := s.readSnapshots(ctx, b.String(), args, items); err != nil {
 		for _, it := range items {
@@ -172,18 +176,11 @@ func (s *Store) readSnapshot(ctx context.Context, it *snapItem) {
 	// The client row is read in a subquery of its own (LIMIT 1 keeps the
 	// planner from folding it in), so its suppression lookups run once,
 	// not once per ledger entry.
-	it.err = s.readSnapshots(ctx, `
-		SELECT 0, c.id, c.first_name, c.timezone, c.phone, c.email, c.locale, c.preferred_channel, c.updated_at, c.created_at,
-			c.sup_to, c.sup_addr,
-			p.client_id, p.scope, p.until, p.requested_by, p.since, p.active, p.resumed_by, p.updated_at,
-			l.seq, l.client_id, l.channel, l.purpose, l.action, l.address, l.source, l.wording_version, l.event_id, l.occurred_at, l.recorded_at
-		FROM (SELECT id, first_name, timezone, phone, email, locale, preferred_channel, updated_at, created_at,
+	it.err = s.readSnapshots(ctx, snapshotSelect+`(SELECT 0 AS n, id, first_name, timezone, phone, email, locale, preferred_channel, updated_at, created_at,
 				EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = ? AND s.address = ?) AS sup_to,
 				EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = ? AND s.address = `+addrExpr+`) AS sup_addr
-			FROM clients WHERE id = ? LIMIT 1) c
-		LEFT JOIN care_pauses p ON p.client_id = c.id
-		LEFT JOIN consent_ledger l ON l.client_id = c.id
-		ORDER BY l.seq`, []any{string(it.channel), it.toKey, string(it.channel), it.clientID}, []*snapItem{it})
+			FROM clients WHERE id = ? LIMIT 1) c`+snapshotJoins,
+		[]any{string(it.channel), it.toKey, string(it.channel), it.clientID}, []*snapItem{it})
 }
 
 // readSnapshots runs flushSnapshots's statement and sets each item's
