@@ -69,9 +69,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Progress, when set, gets a line as each phase starts and ends.
 	Progress io.Writer
-	// CPUProfile, when set, receives a CPU profile of the max phase.
-	CPUProfile io.Writer
-	// CPUProfilePhase is the phase profiled: "max" (the default) or "half".
+	// CPUProfile, when set, receives a CPU profile of the phase
+	// CPUProfilePhase names: "max" (the default) or "half".
+	CPUProfile      io.Writer
 	CPUProfilePhase string
 
 	// prefetch is the deliver runner's Prefetch (0: the library's).

@@ -24,10 +24,13 @@ type load struct {
 }
 
 // published is what a load run measured: when each message started
-// publishing, and how long each publish waited for its PubAck.
+// publishing and how long each publish waited for its PubAck, with the
+// process's CPU time and scheduling latencies when the run began (the
+// phase's baselines).
 type published struct {
 	starts []time.Time
 	acks   []time.Duration
+	cpu0   time.Duration
 	sched0 *metrics.Float64Histogram
 }
 
@@ -38,7 +41,7 @@ func (l load) run(ctx context.Context) (published, error) {
 	defer cancel()
 	starts := make([]time.Time, l.count)
 	acks := make([]time.Duration, l.count)
-	sched0 := schedLatency()
+	cpu0, sched0 := processCPU(), schedLatency()
 	tickets := make(chan int)
 	var (
 		firstErr error
@@ -86,7 +89,7 @@ feed:
 	if firstErr != nil {
 		return published{}, firstErr
 	}
-	return published{starts[:n], acks[:n], sched0}, ctx.Err()
+	return published{starts[:n], acks[:n], cpu0, sched0}, ctx.Err()
 }
 
 func sleepUntil(ctx context.Context, t time.Time) bool {
@@ -116,16 +119,16 @@ func waitDone(ctx context.Context, done func() int, n int, timeout time.Duration
 }
 
 // summarize computes a phase's rates from its publishes and its finish
-// times (in order), and its share of the process's CPU time from cpu0,
-// the process's CPU time when the phase began.
-func summarize(pub published, finished []time.Time, cpu0 time.Duration) Phase {
+// times (in order), and what the process's CPU and scheduler did since
+// the publishing began.
+func summarize(pub published, finished []time.Time) Phase {
 	starts := pub.starts
 	p := Phase{Messages: len(starts)}
 	if pub.sched0 != nil {
 		p.SchedP50, p.SchedP99 = schedQuantiles(pub.sched0, schedLatency())
 	}
 	if len(starts) > 0 {
-		p.CPUPerMessage = (processCPU() - cpu0) / time.Duration(len(starts))
+		p.CPUPerMessage = (processCPU() - pub.cpu0) / time.Duration(len(starts))
 		acks := slices.Clone(pub.acks)
 		slices.Sort(acks)
 		p.PublishP50, p.PublishP99 = percentile(acks, 50), percentile(acks, 99)

@@ -36,7 +36,6 @@ func (e *env) pipeline(ctx context.Context, first int64, count int, rate float64
 	_, before := e.obs.since(base)
 	t0 := e.times()
 	done := func() int { return e.obs.done() - base }
-	cpu0 := processCPU()
 	pub, err := load{
 		publishers: e.cfg.Publishers, count: count, rate: rate, duration: duration, backlog: e.cfg.MaxBacklog, done: done,
 		publish: func(ctx context.Context, i int) error {
@@ -52,7 +51,7 @@ func (e *env) pipeline(ctx context.Context, first int64, count int, rate float64
 		return Phase{}, fmt.Errorf("bench: %d of %d notifications finished within 60s of the last publish (outcomes so far: %v)", done(), len(starts), outcomes)
 	}
 	finished, after := e.obs.since(base)
-	p := summarize(pub, finished, cpu0)
+	p := summarize(pub, finished)
 	p.Outcomes = map[string]int{}
 	for k, v := range after {
 		if d := v - before[k]; d > 0 {

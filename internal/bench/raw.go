@@ -76,7 +76,6 @@ func (e *env) raw(ctx context.Context, payload func(i int) []byte) (Phase, error
 	}
 	defer func() { consuming.Stop(); inFlight.Wait() }()
 
-	cpu0 := processCPU()
 	pub, err := load{
 		publishers: e.cfg.Publishers, count: e.cfg.Count, duration: e.cfg.Duration, backlog: e.cfg.MaxBacklog, done: done,
 		publish: func(ctx context.Context, i int) error {
@@ -92,5 +91,5 @@ func (e *env) raw(ctx context.Context, payload func(i int) []byte) (Phase, error
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	return summarize(pub, finished, cpu0), nil
+	return summarize(pub, finished), nil
 }

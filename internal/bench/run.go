@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"runtime"
@@ -98,7 +99,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 // profile starts the CPU profile if cfg asks for one of phase, and
 // returns what stops it.
 func profile(cfg Config, phase string) (stop func(), err error) {
-	if cfg.CPUProfile == nil || cfg.CPUProfilePhase != phase && !(cfg.CPUProfilePhase == "" && phase == "max") {
+	if cfg.CPUProfile == nil || cmp.Or(cfg.CPUProfilePhase, "max") != phase {
 		return func() {}, nil
 	}
 	if err := pprof.StartCPUProfile(cfg.CPUProfile); err != nil {
