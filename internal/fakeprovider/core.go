@@ -308,3 +308,11 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(body)
 }
+
+// forgetOldest drops the first n of msgs. The slots are cleared so the
+// messages can be collected; the backing array is replaced the next time
+// append outgrows it, so dropping one message per append stays cheap.
+func forgetOldest[M any](msgs []*M, n int) []*M {
+	clear(msgs[:n])
+	return msgs[n:]
+}

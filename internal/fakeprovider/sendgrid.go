@@ -39,6 +39,9 @@ type SendGridConfig struct {
 	// posts a message's batches last-first: SendGrid does both.
 	DuplicateEvents  bool
 	OutOfOrderEvents bool
+	// Keep bounds the messages the fake remembers (for Messages and the
+	// activity API) to the newest Keep; 0 keeps every message.
+	Keep int
 }
 
 // SendGrid is a fake of SendGrid's v3 Mail Send API with its signed event
@@ -319,6 +322,9 @@ func (s *SendGrid) accept(apiKey string, raw []byte) reply {
 	}
 	s.mu.Lock()
 	s.msgs = append(s.msgs, batch...)
+	if n := len(s.msgs) - s.cfg.Keep; s.cfg.Keep > 0 && n > 0 {
+		s.msgs = forgetOldest(s.msgs, n)
+	}
 	s.mu.Unlock()
 	s.goAsync(func() { s.deliver(batch) })
 	return reply{status: http.StatusAccepted, header: http.Header{"X-Message-Id": {xmid}}}

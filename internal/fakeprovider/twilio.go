@@ -30,6 +30,10 @@ type TwilioConfig struct {
 	// delivered) and its callback. Default 10ms; raise it in dev mode to
 	// watch messages progress.
 	StatusDelay time.Duration
+	// Keep bounds the messages the fake remembers (for Messages, the list
+	// and fetch APIs) to the newest Keep; older ones are forgotten, as a
+	// long-running dev server or a benchmark needs. 0 keeps every message.
+	Keep int
 }
 
 // Twilio is a fake of Twilio's Programmable Messaging REST API (2010-04-01).

@@ -233,6 +233,12 @@ func (t *Twilio) store(m *smsMessage) {
 	m.seq = t.seq
 	t.msgs = append(t.msgs, m)
 	t.bySid[m.sid] = m
+	if n := len(t.msgs) - t.cfg.Keep; t.cfg.Keep > 0 && n > 0 {
+		for _, old := range t.msgs[:n] {
+			delete(t.bySid, old.sid)
+		}
+		t.msgs = forgetOldest(t.msgs, n)
+	}
 }
 
 func validCallback(s string) bool {
