@@ -16,7 +16,9 @@ import (
 // batches in flight writes at once, with whatever else is queued; callers
 // arriving while the batches are busy queue up, and the next of them to be
 // woken writes the queue as the next batch. Under light load every batch
-// holds one row, so latency is a single statement's.
+// holds one row, so latency is a single statement's. The one exception is
+// a coalescer with a linger, for writes whose latency nobody waits on: its
+// leader waits up to the linger for the batch to fill.
 //
 // Each item's outcome is its own: flush sets every item's result, and a
 // batch that fails as a whole is retried row by row by flush itself, so a
@@ -25,10 +27,16 @@ type coalescer[T any] struct {
 	limit int // batches in flight at most
 	max   int // items per batch at most
 	flush func(ctx context.Context, items []*T)
+	// linger, when set, lets a leader that finds its batch short of max
+	// wait this long for more callers before it writes; callers arriving
+	// meanwhile join its batch rather than lead their own. For writes off
+	// the latency path only: it trades their latency for fewer commits.
+	linger time.Duration
 
-	mu      sync.Mutex
-	queue   []*waiter[T]
-	running int
+	mu        sync.Mutex
+	queue     []*waiter[T]
+	running   int
+	lingering chan struct{} // open while a leader lingers; closed when its batch is full
 }
 
 type waiter[T any] struct {
@@ -53,10 +61,11 @@ func (c *coalescer[T]) do(ctx context.Context, item *T) error {
 	w := &waiter[T]{item: item, ready: make(chan struct{})}
 	c.mu.Lock()
 	c.queue = append(c.queue, w)
-	if c.running < c.limit {
+	if c.lingering == nil && c.running < c.limit {
 		c.running++
 		w.lead = true
 	}
+	c.joined()
 	c.mu.Unlock()
 	for {
 		c.mu.Lock()
@@ -70,8 +79,7 @@ func (c *coalescer[T]) do(ctx context.Context, item *T) error {
 		}
 		ready := w.ready
 		c.mu.Unlock()
-		if lead {
-			c.lead(ctx, w)
+		if lead && c.lead(ctx, w) {
 			return nil
 		}
 		select {
@@ -102,9 +110,31 @@ func (c *coalescer[T]) do(ctx context.Context, item *T) error {
 
 // lead writes self and the queued items behind it (those no other caller
 // is about to lead) as one batch, then hands its slot to the next queued
-// caller or gives it back.
-func (c *coalescer[T]) lead(ctx context.Context, self *waiter[T]) {
+// caller or gives it back. If another leader is lingering, self joins its
+// batch instead, gives its slot back and returns false.
+func (c *coalescer[T]) lead(ctx context.Context, self *waiter[T]) bool {
 	c.mu.Lock()
+	if c.lingering != nil {
+		self.lead = false
+		c.running--
+		c.mu.Unlock()
+		return false
+	}
+	if c.linger > 0 && c.lingering == nil && len(c.queue) < c.max {
+		full := make(chan struct{})
+		c.lingering = full
+		c.mu.Unlock()
+		t := time.NewTimer(c.linger)
+		select {
+		case <-t.C:
+		case <-full:
+		}
+		t.Stop()
+		c.mu.Lock()
+		if c.lingering == full {
+			c.lingering = nil
+		}
+	}
 	batch := []*waiter[T]{self}
 	rest := c.queue[:0]
 	for _, w := range c.queue {
@@ -121,6 +151,7 @@ func (c *coalescer[T]) lead(ctx context.Context, self *waiter[T]) {
 	for _, w := range batch {
 		w.taken = true
 	}
+	c.more()
 	c.mu.Unlock()
 
 	items := make([]*T, len(batch))
@@ -139,6 +170,7 @@ func (c *coalescer[T]) lead(ctx context.Context, self *waiter[T]) {
 	self.lead = false
 	c.promote()
 	c.mu.Unlock()
+	return true
 }
 
 // promote hands a finished batch's slot to the first queued caller not
@@ -152,6 +184,31 @@ func (c *coalescer[T]) promote() {
 		}
 	}
 	c.running--
+}
+
+// joined ends a leader's linger once its batch would be full. c.mu is held.
+func (c *coalescer[T]) joined() {
+	if c.lingering != nil && len(c.queue) >= c.max {
+		close(c.lingering)
+		c.lingering = nil
+	}
+}
+
+// more starts another batch for what is still queued when a slot is free
+// (a lingering leader leaves more than max queued without leaders).
+// c.mu is held.
+func (c *coalescer[T]) more() {
+	if c.running >= c.limit || c.lingering != nil {
+		return
+	}
+	for _, w := range c.queue {
+		if !w.lead {
+			w.lead = true
+			c.running++
+			close(w.ready)
+			return
+		}
+	}
 }
 
 // remove drops w from the queue. c.mu is held.

@@ -117,3 +117,82 @@ func TestCoalescerCancelledBeforeTaken(t *testing.T) {
 		t.Fatalf("after the last call: %d running, %d queued", c.running, len(c.queue))
 	}
 }
+
+// TestCoalescerLinger: with a linger, callers arriving while a leader
+// waits join its batch instead of writing their own; a lone caller is
+// still written (after the linger); a full batch does not wait it out.
+func TestCoalescerLinger(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		sizes []int
+	)
+	c := &coalescer[testItem]{limit: 4, max: 8, linger: 50 * time.Millisecond, flush: func(ctx context.Context, items []*testItem) {
+		mu.Lock()
+		sizes = append(sizes, len(items))
+		mu.Unlock()
+		for _, it := range items {
+			it.flushed++
+		}
+	}}
+	// A lone caller: one batch of one, written after the linger.
+	start := time.Now()
+	if err := c.do(t.Context(), &testItem{}); err != nil {
+		t.Fatalf("do: %v", err)
+	}
+	if took := time.Since(start); took < 50*time.Millisecond {
+		t.Fatalf("a lone caller was written after %s, before the 50ms linger", took)
+	}
+
+	// Six callers within the linger: one batch of six, although the limit
+	// would let four lead batches of their own.
+	mu.Lock()
+	sizes = nil
+	mu.Unlock()
+	items := make([]*testItem, 6)
+	var wg sync.WaitGroup
+	for i := range items {
+		items[i] = &testItem{n: i}
+		wg.Go(func() {
+			if err := c.do(t.Context(), items[i]); err != nil {
+				t.Errorf("do: %v", err)
+			}
+		})
+		time.Sleep(2 * time.Millisecond)
+	}
+	wg.Wait()
+	if len(sizes) != 1 || sizes[0] != 6 {
+		t.Fatalf("batches %v, want one batch of 6", sizes)
+	}
+
+	// Eight callers at once on a coalescer of one batch at a time: the
+	// batch is full, so it goes without waiting out a long linger.
+	c.limit, c.linger = 1, time.Minute
+	sizes = nil
+	items = make([]*testItem, 8)
+	for i := range items {
+		items[i] = &testItem{n: i}
+		wg.Go(func() {
+			if err := c.do(t.Context(), items[i]); err != nil {
+				t.Errorf("do: %v", err)
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("a full batch waited out its linger")
+	}
+	if len(sizes) != 1 || sizes[0] != 8 {
+		t.Fatalf("batches %v, want one of 8", sizes)
+	}
+	for _, it := range items {
+		if it.flushed != 1 {
+			t.Fatalf("item %d flushed %d times", it.n, it.flushed)
+		}
+	}
+	if c.running != 0 || len(c.queue) != 0 || c.lingering != nil {
+		t.Fatalf("after the last call: %d running, %d queued, lingering %v", c.running, len(c.queue), c.lingering != nil)
+	}
+}

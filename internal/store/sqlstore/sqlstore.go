@@ -44,6 +44,13 @@ type Dialect struct {
 	// be in flight at once: 1 where one connection writes (SQLite), more
 	// where the server runs statements side by side. 0 means 1.
 	WriteBatches int
+	// MoveLinger lets a batch of ledger moves (UpdateDelivery: the "sent"
+	// after a provider call, a status webhook) that would go out short of
+	// full wait this long for more: the deliverer's "sent" is off the
+	// latency path (the provider has the message), and a batch of ten
+	// costs the database one commit where ten single rows cost ten. 0
+	// writes at once.
+	MoveLinger time.Duration
 	// ReadBatches is how many batched snapshot reads (ReadSnapshot) may be
 	// in flight at once where a read is a round trip to a server; 0 reads
 	// each snapshot on its own (SQLite, in process).
@@ -79,7 +86,7 @@ func New(ctx context.Context, db, read *sql.DB, d Dialect, opts ...Option) (*Sto
 	}
 	s := &Store{db: db, read: read, dialect: d, now: cfg.now}
 	s.creates = &coalescer[createItem]{limit: max(1, d.WriteBatches), max: maxBatchRows, flush: s.flushCreates}
-	s.moves = &coalescer[moveItem]{limit: max(1, d.WriteBatches), max: maxBatchRows, flush: s.flushMoves}
+	s.moves = &coalescer[moveItem]{limit: max(1, d.WriteBatches), max: maxBatchRows, flush: s.flushMoves, linger: d.MoveLinger}
 	if d.ReadBatches > 0 {
 		s.snaps = &coalescer[snapItem]{limit: d.ReadBatches, max: maxBatchRows, flush: s.flushSnapshots}
 	}
