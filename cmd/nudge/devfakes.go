@@ -26,10 +26,14 @@ type devProviders struct {
 	sendgridFrom string
 }
 
+// devFakeKeep: the dev fakes (and so /v1/dev/outbox) remember the newest
+// 10,000 messages, so a dev server left running does not grow without end.
+const devFakeKeep = 10000
+
 func startDevProviders(publicURL, twilioAccount, twilioToken string) (*devProviders, error) {
 	p := &devProviders{twilioFrom: "+15005550006", sendgridFrom: "reminders@practice.example"}
-	p.twilio = fakeprovider.NewTwilio(fakeprovider.TwilioConfig{AccountSid: twilioAccount, AuthToken: twilioToken, StatusDelay: 500 * time.Millisecond})
-	p.sendgrid = fakeprovider.NewSendGrid(fakeprovider.SendGridConfig{EventWebhookURL: publicURL + "/webhooks/sendgrid/events", EventDelay: 500 * time.Millisecond})
+	p.twilio = fakeprovider.NewTwilio(fakeprovider.TwilioConfig{AccountSid: twilioAccount, AuthToken: twilioToken, StatusDelay: 500 * time.Millisecond, Keep: devFakeKeep})
+	p.sendgrid = fakeprovider.NewSendGrid(fakeprovider.SendGridConfig{EventWebhookURL: publicURL + "/webhooks/sendgrid/events", EventDelay: 500 * time.Millisecond, Keep: devFakeKeep})
 	var err error
 	if p.twilioSrv, err = p.twilio.Start(); err != nil {
 		return nil, fmt.Errorf("starting fake Twilio: %w", err)

@@ -25,11 +25,15 @@ type fakeProviderCmd struct {
 	SendGridAPIKey   string        `name:"sendgrid-api-key" help:"API key the fake SendGrid accepts. Random when empty; GET /sendgrid/_fake/api-key shows it."`
 	SendGridWebhook  string        `name:"sendgrid-webhook-url" help:"Where the fake SendGrid posts its signed event webhook (POST /sendgrid/_fake/event-webhook-url changes it)." placeholder:"URL"`
 	SendGridDelay    time.Duration `name:"sendgrid-event-delay" help:"Pause before each event batch." default:"200ms"`
+	Keep             int           `help:"Messages each fake remembers, the newest (0: every one)." default:"10000"`
 }
 
 func (f *fakeProviderCmd) Run(g *globals) error {
-	tw := fakeprovider.NewTwilio(fakeprovider.TwilioConfig{AccountSid: f.TwilioAccountSID, AuthToken: f.TwilioAuthToken, StatusDelay: f.TwilioStatus})
-	sgCfg := fakeprovider.SendGridConfig{EventWebhookURL: f.SendGridWebhook, EventDelay: f.SendGridDelay}
+	if f.Keep < 0 {
+		return fmt.Errorf("--keep is a number of messages, 0 or more (0: every one); got %d", f.Keep)
+	}
+	tw := fakeprovider.NewTwilio(fakeprovider.TwilioConfig{AccountSid: f.TwilioAccountSID, AuthToken: f.TwilioAuthToken, StatusDelay: f.TwilioStatus, Keep: f.Keep})
+	sgCfg := fakeprovider.SendGridConfig{EventWebhookURL: f.SendGridWebhook, EventDelay: f.SendGridDelay, Keep: f.Keep}
 	if f.SendGridAPIKey != "" {
 		sgCfg.APIKeys = []string{f.SendGridAPIKey}
 	}
