@@ -46,10 +46,10 @@ type Dialect struct {
 	WriteBatches int
 	// MoveLinger lets a batch of ledger moves (UpdateDelivery: the "sent"
 	// after a provider call, a status webhook) that would go out short of
-	// full wait this long for more: the deliverer's "sent" is off the
-	// latency path (the provider has the message), and a batch of ten
-	// costs the database one commit where ten single rows cost ten. 0
-	// writes at once.
+	// full wait this long for more, and such batches go one at a time:
+	// the deliverer's "sent" is off the latency path (the provider has the
+	// message), and a batch of ten costs the database one commit where ten
+	// single rows cost ten. 0 writes at once, WriteBatches at a time.
 	MoveLinger time.Duration
 	// ReadBatches is how many batched snapshot reads (ReadSnapshot) may be
 	// in flight at once where a read is a round trip to a server; 0 reads
@@ -86,7 +86,13 @@ func New(ctx context.Context, db, read *sql.DB, d Dialect, opts ...Option) (*Sto
 	}
 	s := &Store{db: db, read: read, dialect: d, now: cfg.now}
 	s.creates = &coalescer[createItem]{limit: max(1, d.WriteBatches), max: maxBatchRows, flush: s.flushCreates}
-	s.moves = &coalescer[moveItem]{limit: max(1, d.WriteBatches), max: maxBatchRows, flush: s.flushMoves, linger: d.MoveLinger}
+	// Lingering moves are off the latency path: one batch at a time makes
+	// the batches, and so the commits, as few as the load allows.
+	moveBatches := max(1, d.WriteBatches)
+	if d.MoveLinger > 0 {
+		moveBatches = 1
+	}
+	s.moves = &coalescer[moveItem]{limit: moveBatches, max: maxBatchRows, flush: s.flushMoves, linger: d.MoveLinger}
 	if d.ReadBatches > 0 {
 		s.snaps = &coalescer[snapItem]{limit: d.ReadBatches, max: maxBatchRows, flush: s.flushSnapshots}
 	}
