@@ -36,16 +36,7 @@ func TestCoalescerEveryItemOnce(t *testing.T) {
 			it.flushed++
 		}
 	}}
-	items := make([]*testItem, 500)
-	var wg sync.WaitGroup
-	for i := range items {
-		items[i] = &testItem{n: i}
-		wg.Go(func() {
-			if err := c.do(t.Context(), items[i]); err != nil {
-				t.Errorf("do: %v", err)
-			}
-		})
-	}
+	items, wg := callers(t, c, 500, 0)
 	wg.Wait()
 	for _, it := range items {
 		if it.flushed != 1 {
@@ -70,6 +61,23 @@ func TestCoalescerEveryItemOnce(t *testing.T) {
 	if c.running != 0 || len(c.queue) != 0 {
 		t.Fatalf("after the last call: %d running, %d queued", c.running, len(c.queue))
 	}
+}
+
+// callers starts n concurrent calls of c.do, gap apart, each with its own
+// item; wait for them on the returned group.
+func callers(t *testing.T, c *coalescer[testItem], n int, gap time.Duration) ([]*testItem, *sync.WaitGroup) {
+	items := make([]*testItem, n)
+	wg := &sync.WaitGroup{}
+	for i := range items {
+		items[i] = &testItem{n: i}
+		wg.Go(func() {
+			if err := c.do(t.Context(), items[i]); err != nil {
+				t.Errorf("do: %v", err)
+			}
+		})
+		time.Sleep(gap)
+	}
+	return items, wg
 }
 
 // TestCoalescerCancelledBeforeTaken: a caller that gives up while queued is
@@ -148,17 +156,7 @@ func TestCoalescerLinger(t *testing.T) {
 	mu.Lock()
 	sizes = nil
 	mu.Unlock()
-	items := make([]*testItem, 6)
-	var wg sync.WaitGroup
-	for i := range items {
-		items[i] = &testItem{n: i}
-		wg.Go(func() {
-			if err := c.do(t.Context(), items[i]); err != nil {
-				t.Errorf("do: %v", err)
-			}
-		})
-		time.Sleep(2 * time.Millisecond)
-	}
+	_, wg := callers(t, c, 6, 2*time.Millisecond)
 	wg.Wait()
 	if len(sizes) != 1 || sizes[0] != 6 {
 		t.Fatalf("batches %v, want one batch of 6", sizes)
@@ -168,15 +166,7 @@ func TestCoalescerLinger(t *testing.T) {
 	// batch is full, so it goes without waiting out a long linger.
 	c.limit, c.linger = 1, time.Minute
 	sizes = nil
-	items = make([]*testItem, 8)
-	for i := range items {
-		items[i] = &testItem{n: i}
-		wg.Go(func() {
-			if err := c.do(t.Context(), items[i]); err != nil {
-				t.Errorf("do: %v", err)
-			}
-		})
-	}
+	items, wg := callers(t, c, 8, 0)
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	select {
