@@ -25,6 +25,7 @@ type core struct {
 	perSecond float64
 	limiters  map[string]*rate.Limiter
 	hooks     []WebhookCall
+	keep      int // hooks remembered at most (0: all)
 
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -32,8 +33,9 @@ type core struct {
 	client    *http.Client
 }
 
-func newCore() core {
+func newCore(keep int) core {
 	return core{
+		keep:     keep,
 		byTo:     map[string]Failure{},
 		limiters: map[string]*rate.Limiter{},
 		closed:   make(chan struct{}),
@@ -261,6 +263,9 @@ func (c *core) post(ctx context.Context, kind, url string, header http.Header, b
 	call.Err = err
 	c.mu.Lock()
 	c.hooks = append(c.hooks, call)
+	if n := len(c.hooks) - c.keep; c.keep > 0 && n > 0 {
+		c.hooks = forgetOldest(c.hooks, n)
+	}
 	c.mu.Unlock()
 	return call, respBody
 }
@@ -309,10 +314,10 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-// forgetOldest drops the first n of msgs. The slots are cleared so the
-// messages can be collected; the backing array is replaced the next time
-// append outgrows it, so dropping one message per append stays cheap.
-func forgetOldest[M any](msgs []*M, n int) []*M {
-	clear(msgs[:n])
-	return msgs[n:]
+// forgetOldest drops the first n of s. The slots are cleared so what they
+// held can be collected; the backing array is replaced the next time append
+// outgrows it, so dropping one element per append stays cheap.
+func forgetOldest[E any](s []E, n int) []E {
+	clear(s[:n])
+	return s[n:]
 }

@@ -2,6 +2,8 @@ package fakeprovider_test
 
 import (
 	"fmt"
+	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
@@ -68,5 +70,35 @@ func TestKeepZeroRemembersAll(t *testing.T) {
 	}
 	if n := len(fake.Messages()); n != 5 {
 		t.Fatalf("remembers %d messages, want 5", n)
+	}
+}
+
+// TestTwilioKeepBoundsWebhooks: the webhook calls the fake remembers are
+// bounded by Keep too, newest kept; every callback is still posted.
+func TestTwilioKeepBoundsWebhooks(t *testing.T) {
+	fake, srv := startTwilio(t, fakeprovider.TwilioConfig{Keep: 3})
+	api := twilioAPI(t, srv, fake.AccountSid(), fake.AccountSid(), fake.AuthToken(), 5*time.Second)
+	sink := &webhookSink{}
+	hooks := httptest.NewServer(sink)
+	defer hooks.Close()
+	var last string
+	for i := range 3 {
+		m, err := send(api, "+14155550100", "+14155550199", fmt.Sprintf("message %d", i), hooks.URL+"/status")
+		if err != nil {
+			t.Fatalf("CreateMessage %d: %v", i, err)
+		}
+		last = *m.Sid
+		wait(t, fake) // one message's callbacks at a time, so the order is known
+	}
+	if n := len(sink.all()); n != 6 {
+		t.Fatalf("posted %d callbacks, want 6 (sent and delivered for each)", n)
+	}
+	got := fake.Webhooks()
+	if len(got) != 3 {
+		t.Fatalf("remembers %d webhook calls, want 3", len(got))
+	}
+	form, err := url.ParseQuery(string(got[2].Body))
+	if err != nil || form.Get("MessageSid") != last || form.Get("MessageStatus") != "delivered" {
+		t.Fatalf("the newest remembered call is %q, want the last message's delivered callback", got[2].Body)
 	}
 }

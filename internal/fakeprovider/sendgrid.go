@@ -40,7 +40,8 @@ type SendGridConfig struct {
 	DuplicateEvents  bool
 	OutOfOrderEvents bool
 	// Keep bounds the messages the fake remembers (for Messages and the
-	// activity API) to the newest Keep; 0 keeps every message.
+	// activity API) to the newest Keep, and the event webhook calls
+	// (Webhooks) likewise; 0 keeps every one.
 	Keep int
 }
 
@@ -94,7 +95,7 @@ func NewSendGrid(cfg SendGridConfig) *SendGrid {
 	if cfg.EventDelay == 0 {
 		cfg.EventDelay = 10 * time.Millisecond
 	}
-	s := &SendGrid{core: newCore(), cfg: cfg, outcomes: map[string]string{}}
+	s := &SendGrid{core: newCore(cfg.Keep), cfg: cfg, outcomes: map[string]string{}}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST /v3/mail/send", s.handleSend)
 	s.mux.HandleFunc("GET /v3/messages", s.handleActivity)

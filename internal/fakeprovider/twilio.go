@@ -31,8 +31,9 @@ type TwilioConfig struct {
 	// watch messages progress.
 	StatusDelay time.Duration
 	// Keep bounds the messages the fake remembers (for Messages, the list
-	// and fetch APIs) to the newest Keep; older ones are forgotten, as a
-	// long-running dev server or a benchmark needs. 0 keeps every message.
+	// and fetch APIs) to the newest Keep, and the webhook calls (Webhooks)
+	// likewise; older ones are forgotten, as a long-running dev server or a
+	// benchmark needs. 0 keeps every one.
 	Keep int
 }
 
@@ -81,7 +82,7 @@ func NewTwilio(cfg TwilioConfig) *Twilio {
 		cfg.StatusDelay = 10 * time.Millisecond
 	}
 	t := &Twilio{
-		core:     newCore(),
+		core:     newCore(cfg.Keep),
 		cfg:      cfg,
 		bySid:    map[string]*smsMessage{},
 		outcomes: map[string]SMSOutcome{},
