@@ -25,7 +25,7 @@ type core struct {
 	perSecond float64
 	limiters  map[string]*rate.Limiter
 	hooks     []WebhookCall
-	keep      int // hooks remembered at most (0: all)
+	keep      int // messages and hooks remembered at most (0: all); the config's Keep
 
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -262,10 +262,7 @@ func (c *core) post(ctx context.Context, kind, url string, header http.Header, b
 	}
 	call.Err = err
 	c.mu.Lock()
-	c.hooks = append(c.hooks, call)
-	if n := len(c.hooks) - c.keep; c.keep > 0 && n > 0 {
-		c.hooks = forgetOldest(c.hooks, n)
-	}
+	c.hooks = keepNewest(append(c.hooks, call), c.keep, nil)
 	c.mu.Unlock()
 	return call, respBody
 }
@@ -314,10 +311,21 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-// forgetOldest drops the first n of s. The slots are cleared so what they
-// held can be collected; the backing array is replaced the next time append
-// outgrows it, so dropping one element per append stays cheap.
-func forgetOldest[E any](s []E, n int) []E {
+// keepNewest drops the oldest of s beyond its newest keep (0: keeps all),
+// calling forget, when set, with each before it goes. The slots are cleared
+// so what they held can be collected; the backing array is replaced the
+// next time append outgrows it, so dropping one element per append stays
+// cheap.
+func keepNewest[E any](s []E, keep int, forget func(E)) []E {
+	n := len(s) - keep
+	if keep <= 0 || n <= 0 {
+		return s
+	}
+	if forget != nil {
+		for _, e := range s[:n] {
+			forget(e)
+		}
+	}
 	clear(s[:n])
 	return s[n:]
 }

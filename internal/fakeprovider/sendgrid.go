@@ -322,10 +322,7 @@ func (s *SendGrid) accept(apiKey string, raw []byte) reply {
 		}
 	}
 	s.mu.Lock()
-	s.msgs = append(s.msgs, batch...)
-	if n := len(s.msgs) - s.cfg.Keep; s.cfg.Keep > 0 && n > 0 {
-		s.msgs = forgetOldest(s.msgs, n)
-	}
+	s.msgs = keepNewest(append(s.msgs, batch...), s.keep, nil)
 	s.mu.Unlock()
 	s.goAsync(func() { s.deliver(batch) })
 	return reply{status: http.StatusAccepted, header: http.Header{"X-Message-Id": {xmid}}}

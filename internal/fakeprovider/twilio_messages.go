@@ -231,14 +231,8 @@ func (t *Twilio) create(account string, form url.Values) reply {
 func (t *Twilio) store(m *smsMessage) {
 	t.seq++
 	m.seq = t.seq
-	t.msgs = append(t.msgs, m)
 	t.bySid[m.sid] = m
-	if n := len(t.msgs) - t.cfg.Keep; t.cfg.Keep > 0 && n > 0 {
-		for _, old := range t.msgs[:n] {
-			delete(t.bySid, old.sid)
-		}
-		t.msgs = forgetOldest(t.msgs, n)
-	}
+	t.msgs = keepNewest(append(t.msgs, m), t.keep, func(old *smsMessage) { delete(t.bySid, old.sid) })
 }
 
 func validCallback(s string) bool {
