@@ -37,11 +37,11 @@ var dialect = sqlstore.Dialect{
 	ForUpdate: " FOR UPDATE",
 	// Batched ledger writes run side by side on the pool's connections.
 	WriteBatches: 4,
+	// So do batched snapshot reads.
+	ReadBatches: 4,
 	// A "sent" waits up to 5 ms for company: in `nudge bench` that cut
 	// Postgres transactions from 1.49 to 1.18 a notification.
 	MoveLinger: 5 * time.Millisecond,
-	// So do batched snapshot reads.
-	ReadBatches: 4,
 	// A client's upsert and its consent grants may run at once in two
 	// processes; a transaction lock per client id orders them, so a grant
 	// is bound to the client's address whichever commits first.

@@ -120,7 +120,7 @@ func (c *coalescer[T]) lead(ctx context.Context, self *waiter[T]) bool {
 		c.mu.Unlock()
 		return false
 	}
-	if c.linger > 0 && c.lingering == nil && len(c.queue) < c.max {
+	if c.linger > 0 && len(c.queue) < c.max {
 		full := make(chan struct{})
 		c.lingering = full
 		c.mu.Unlock()
