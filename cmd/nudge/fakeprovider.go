@@ -25,7 +25,7 @@ type fakeProviderCmd struct {
 	SendGridAPIKey   string        `name:"sendgrid-api-key" help:"API key the fake SendGrid accepts. Random when empty; GET /sendgrid/_fake/api-key shows it."`
 	SendGridWebhook  string        `name:"sendgrid-webhook-url" help:"Where the fake SendGrid posts its signed event webhook (POST /sendgrid/_fake/event-webhook-url changes it)." placeholder:"URL"`
 	SendGridDelay    time.Duration `name:"sendgrid-event-delay" help:"Pause before each event batch." default:"200ms"`
-	Keep             int           `help:"Messages each fake remembers, the newest (0: every one)." default:"10000"`
+	Keep             int           `help:"Messages and webhook calls each fake remembers, the newest (0: every one; the same default as nudge dev)." default:"10000"`
 }
 
 func (f *fakeProviderCmd) Run(g *globals) error {
