@@ -16,9 +16,11 @@ import (
 // batches in flight writes at once, with whatever else is queued; callers
 // arriving while the batches are busy queue up, and the next of them to be
 // woken writes the queue as the next batch. Under light load every batch
-// holds one row, so latency is a single statement's. The one exception is
-// a coalescer with a linger, for writes whose latency nobody waits on: its
-// leader waits up to the linger for the batch to fill.
+// holds one row, so latency is a single statement's. The exception is a
+// coalescer with a linger: its leader waits up to the linger for the batch
+// to fill. That suits writes whose latency nobody waits on (the "sent"),
+// and, kept to a millisecond, reads a busy server would otherwise answer
+// one by one (the snapshots).
 //
 // Each item's outcome is its own: flush sets every item's result, and a
 // batch that fails as a whole is retried row by row by flush itself, so a
@@ -29,8 +31,8 @@ type coalescer[T any] struct {
 	flush func(ctx context.Context, items []*T)
 	// linger, when set, lets a leader that finds its batch short of max
 	// wait this long for more callers before it writes; callers arriving
-	// meanwhile join its batch rather than lead their own. For writes off
-	// the latency path only: it trades their latency for fewer commits.
+	// meanwhile join its batch rather than lead their own. It trades the
+	// callers' latency for fewer statements and commits.
 	linger time.Duration
 
 	mu        sync.Mutex

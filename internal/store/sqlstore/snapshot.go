@@ -22,8 +22,9 @@ import (
 // snapshot, and IsSuppressed reads it as usual.
 //
 // Where the dialect allows (ReadBatches), concurrent calls are read as one
-// statement (see coalescer): each caller's statement still starts after
-// its call, so a batch never answers with a view older than the call.
+// statement (see coalescer), after a wait of at most ReadLinger for
+// company: each caller's statement still starts after its call, so a batch
+// never answers with a view older than the call.
 func (s *Store) ReadSnapshot(ctx context.Context, clientID string, channel vocab.Channel, to string) (*store.Snapshot, error) {
 	it, err := newSnapItem(store.SnapshotRequest{ClientID: clientID, Channel: channel, To: to})
 	if err != nil {

@@ -51,10 +51,21 @@ type Dialect struct {
 	// message), and a batch of ten costs the database one commit where ten
 	// single rows cost ten. 0 writes at once, WriteBatches at a time.
 	MoveLinger time.Duration
+	// CreateLinger lets a batch of new ledger rows (CreateDelivery: the
+	// deliverer's claim) that would go out short of full wait this long
+	// for more. The claim is on the latency path, so keep it well under a
+	// millisecond; batches still go WriteBatches at a time. 0 writes at once.
+	CreateLinger time.Duration
 	// ReadBatches is how many batched snapshot reads (ReadSnapshot) may be
 	// in flight at once where a read is a round trip to a server; 0 reads
 	// each snapshot on its own (SQLite, in process).
 	ReadBatches int
+	// ReadLinger lets a batch of snapshot reads that would go out short of
+	// full wait this long for more. Unlike a "sent", a read is on the
+	// latency path, so keep it short: a millisecond lets the reads of a
+	// busy server go in batches, which cost it far less a read than reads
+	// alone (README, Benchmark). 0 reads at once.
+	ReadLinger time.Duration
 }
 
 // Store implements [store.Store]. Create it with [New].
@@ -85,7 +96,7 @@ func New(ctx context.Context, db, read *sql.DB, d Dialect, opts ...Option) (*Sto
 		o(&cfg)
 	}
 	s := &Store{db: db, read: read, dialect: d, now: cfg.now}
-	s.creates = &coalescer[createItem]{limit: max(1, d.WriteBatches), max: maxBatchRows, flush: s.flushCreates}
+	s.creates = &coalescer[createItem]{limit: max(1, d.WriteBatches), max: maxBatchRows, flush: s.flushCreates, linger: d.CreateLinger}
 	// Lingering moves are off the latency path: one batch at a time makes
 	// the batches, and so the commits, as few as the load allows.
 	moveBatches := max(1, d.WriteBatches)
@@ -94,7 +105,7 @@ func New(ctx context.Context, db, read *sql.DB, d Dialect, opts ...Option) (*Sto
 	}
 	s.moves = &coalescer[moveItem]{limit: moveBatches, max: maxBatchRows, flush: s.flushMoves, linger: d.MoveLinger}
 	if d.ReadBatches > 0 {
-		s.snaps = &coalescer[snapItem]{limit: d.ReadBatches, max: maxBatchRows, flush: s.flushSnapshots}
+		s.snaps = &coalescer[snapItem]{limit: d.ReadBatches, max: maxBatchRows, flush: s.flushSnapshots, linger: d.ReadLinger}
 	}
 	switch cfg.schema {
 	case MigrateOnOpen:
