@@ -12,15 +12,15 @@ import (
 // multi-row statement costs the database one round trip and one commit
 // where the rows one by one cost a round trip and a commit each.
 //
-// Nothing waits for a batch to fill: a caller that finds fewer than limit
-// batches in flight writes at once, with whatever else is queued; callers
-// arriving while the batches are busy queue up, and the next of them to be
-// woken writes the queue as the next batch. Under light load every batch
-// holds one row, so latency is a single statement's. The exception is a
-// coalescer with a linger: its leader waits up to the linger for the batch
-// to fill. That suits writes whose latency nobody waits on (the "sent"),
-// and, kept to a millisecond, reads a busy server would otherwise answer
-// one by one (the snapshots).
+// Without a linger nothing waits for a batch to fill: a caller that finds
+// fewer than limit batches in flight writes at once, with whatever else is
+// queued; callers arriving while the batches are busy queue up, and the
+// next of them to be woken writes the queue as the next batch. Under light
+// load every batch holds one row, so latency is a single statement's. With
+// a linger the leader waits up to the linger for the batch to fill: long
+// for writes whose latency nobody waits on (the "sent"), a millisecond or
+// less for calls on the latency path (the claim, the snapshot read) that a
+// busy server would otherwise answer one by one.
 //
 // Each item's outcome is its own: flush sets every item's result, and a
 // batch that fails as a whole is retried row by row by flush itself, so a
