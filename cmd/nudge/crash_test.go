@@ -154,15 +154,7 @@ func TestCrashNeverTwiceNeverLost(t *testing.T) {
 			}
 		}
 	}
-	hits := func() map[string]int {
-		h := map[string]int{}
-		if b, err := os.ReadFile(failLog); err == nil {
-			for _, line := range strings.Fields(string(b)) {
-				h[line]++
-			}
-		}
-		return h
-	}
+	hits := func() map[string]int { return failpointHits(failLog) }
 
 	// Restart the worker each time it dies until every key is done. A
 	// notification that exhausted its deliveries in the crash storm is
@@ -245,4 +237,16 @@ func TestCrashNeverTwiceNeverLost(t *testing.T) {
 	if crashes == 0 {
 		t.Error("no crash happened")
 	}
+}
+
+// failpointHits counts the windows hit so far, from the log the failpoint
+// package writes to NUDGE_FAILPOINTS_LOG (one window name a line).
+func failpointHits(log string) map[string]int {
+	h := map[string]int{}
+	if b, err := os.ReadFile(log); err == nil {
+		for _, line := range strings.Fields(string(b)) {
+			h[line]++
+		}
+	}
+	return h
 }

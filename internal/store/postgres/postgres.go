@@ -42,9 +42,9 @@ var dialect = sqlstore.Dialect{
 	// A "sent" waits up to 5 ms for company: in `nudge bench` that cut
 	// Postgres transactions from 1.49 to 1.18 a notification.
 	MoveLinger: 5 * time.Millisecond,
-	// Snapshot reads and claims are on the latency path: they wait 1 ms
-	// and 0.5 ms. In `nudge bench` that cut Postgres's CPU a notification
-	// by about a third at max load (README, Benchmark).
+	// Snapshot reads and claims are on the latency path, so they wait far
+	// less; in `nudge bench` that cut Postgres's CPU a notification by
+	// about a third at max load (README, Benchmark).
 	ReadLinger:   time.Millisecond,
 	CreateLinger: 500 * time.Microsecond,
 	// A client's upsert and its consent grants may run at once in two
